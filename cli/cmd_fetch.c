@@ -1,0 +1,12 @@
+/* Placeholder until the fetch command lands; replaced wholesale by its implementation. */
+#include "cli/commands.h"
+#include "common/diag.h"
+#include "common/exit_codes.h"
+
+int cmd_fetch(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	diag_error("'fetch' is not implemented yet");
+	return EXIT_INTERNAL;
+}

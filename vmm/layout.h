@@ -1,0 +1,67 @@
+/* The guest-physical memory map and interrupt lines: the only place that names a guest address.
+ *
+ *   0x0000_0000  real-mode IVT and BIOS data area (RAM, left zero)
+ *   0x0000_0500  boot GDT                         (written by the loader, entry only)
+ *   0x0000_7000  zero page (struct boot_params)
+ *   0x0000_9000  identity page tables for the 64-bit entry (PML4, PDPT, 4 PDs)
+ *   0x0002_0000  kernel command line
+ *   0x0009_fc00  MP floating pointer + MP config table (reserved in e820, where Linux scans)
+ *   0x000f_0000  legacy BIOS area (reserved in e820, empty)
+ *   0x0010_0000  protected-mode kernel (bzImage payload), then free RAM; initrd at the top of low RAM
+ *   0xc000_0000  32-bit PCI hole: PCI MMIO window, IOAPIC, LAPIC, KVM's TSS; RAM resumes at 4 GiB
+ */
+#ifndef LBVM_VMM_LAYOUT_H
+#define LBVM_VMM_LAYOUT_H
+
+#include <stdint.h>
+
+#define KiB (UINT64_C(1) << 10)
+#define MiB (UINT64_C(1) << 20)
+#define GiB (UINT64_C(1) << 30)
+
+/* Boot-time structures written by boot/ before the first KVM_RUN. */
+#define LAYOUT_BOOT_GDT          UINT64_C(0x00000500) /* 4 descriptors: null, null, CS 0x10, DS 0x18 */
+#define LAYOUT_ZERO_PAGE         UINT64_C(0x00007000) /* boot_params, 4 KiB */
+#define LAYOUT_PML4              UINT64_C(0x00009000) /* 64-bit entry: page-map level 4 */
+#define LAYOUT_PDPT              UINT64_C(0x0000a000) /* 64-bit entry: one PDPT */
+#define LAYOUT_PD                UINT64_C(0x0000b000) /* 64-bit entry: 4 PDs of 2 MiB pages = 4 GiB */
+#define LAYOUT_CMDLINE           UINT64_C(0x00020000) /* kernel command line */
+#define LAYOUT_CMDLINE_MAX       UINT64_C(0x00010000) /* room reserved for it (64 KiB) */
+#define LAYOUT_MPTABLE           UINT64_C(0x0009fc00) /* MP floating pointer, then the config table */
+#define LAYOUT_MPTABLE_SIZE      UINT64_C(0x00000400) /* the last KiB of base memory */
+#define LAYOUT_BIOS_AREA         UINT64_C(0x000f0000) /* reserved, as on a PC */
+#define LAYOUT_BIOS_AREA_SIZE    UINT64_C(0x00010000)
+#define LAYOUT_BASE_MEM_END      UINT64_C(0x0009fc00) /* end of usable conventional memory */
+#define LAYOUT_KERNEL            UINT64_C(0x00100000) /* protected-mode kernel load address (1 MiB) */
+
+/* The 32-bit hole: guest RAM above 3 GiB is moved up to 4 GiB so devices can live here. */
+#define LAYOUT_PCI_HOLE          UINT64_C(0xc0000000)
+#define LAYOUT_PCI_HOLE_END      UINT64_C(0x100000000)
+#define LAYOUT_HIGH_RAM          UINT64_C(0x100000000) /* where RAM above the hole resumes */
+#define LAYOUT_PCI_MMIO          UINT64_C(0xc0000000)  /* BARs are placed from here ... */
+#define LAYOUT_PCI_MMIO_END      UINT64_C(0xfec00000)  /* ... up to the IOAPIC */
+#define LAYOUT_IOAPIC            UINT64_C(0xfec00000)  /* KVM's in-kernel IOAPIC */
+#define LAYOUT_LAPIC             UINT64_C(0xfee00000)  /* KVM's in-kernel local APIC */
+#define LAYOUT_KVM_IDENTITY_MAP  UINT64_C(0xfffbc000)  /* KVM_SET_IDENTITY_MAP_ADDR, 1 page (Intel) */
+#define LAYOUT_KVM_TSS           UINT64_C(0xfffbd000)  /* KVM_SET_TSS_ADDR, 3 pages (Intel) */
+
+/* Limits of the guest RAM size lbvm accepts. */
+#define LAYOUT_MIN_RAM           (32 * MiB)
+#define LAYOUT_MAX_RAM           (1024 * GiB)
+
+/* I/O ports. */
+#define LAYOUT_PORT_COM1         0x3f8
+#define LAYOUT_PORT_COM2         0x2f8
+#define LAYOUT_PORT_I8042_DATA   0x60
+#define LAYOUT_PORT_I8042_CMD    0x64
+#define LAYOUT_PORT_RTC          0x70   /* index; data at 0x71 */
+#define LAYOUT_PORT_PCI_CONFIG   0xcf8  /* configuration mechanism #1: address 0xcf8, data 0xcfc..0xcff */
+
+/* Interrupt lines (ISA IRQ n is IOAPIC pin n, as KVM's default routing has it). */
+#define LAYOUT_IRQ_COM1          4
+#define LAYOUT_IRQ_COM2          3
+#define LAYOUT_IRQ_RTC           8
+#define LAYOUT_IRQ_PCI_FIRST     16     /* PCI INTx lines use IOAPIC pins 16..23 */
+#define LAYOUT_IOAPIC_PINS       24
+
+#endif
