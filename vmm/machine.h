@@ -1,0 +1,83 @@
+/* One lbvm machine: guest RAM, the KVM VM and vCPU, the I/O-port and MMIO buses with the legacy devices
+ * (COM1 16550A, i8042, CMOS RTC), and the run loop that serves the vCPU's exits until the run ends.
+ * How it ends is decided once (the first reason wins) and can be requested from any thread. */
+#ifndef LBVM_VMM_MACHINE_H
+#define LBVM_VMM_MACHINE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "boot/loader.h"
+#include "devices/bus.h"
+#include "devices/cmos_rtc.h"
+#include "devices/i8042.h"
+#include "devices/uart16550.h"
+#include "vmm/console_watch.h"
+#include "vmm/guest_mem.h"
+#include "vmm/kvm_vm.h"
+
+enum machine_end {
+	MACHINE_RUNNING = 0,
+	MACHINE_POWER_OFF,   /* the guest powered off */
+	MACHINE_HALT,        /* the guest halted the system */
+	MACHINE_REBOOT,      /* the guest reset the machine (i8042, restart, triple fault after "Restarting") */
+	MACHINE_PANIC,       /* the guest kernel panicked */
+	MACHINE_TIMEOUT,     /* the caller's deadline passed */
+	MACHINE_USER_STOP,   /* the user asked (Ctrl-A x, a signal) */
+	MACHINE_CRASH,       /* triple fault without a restart message, entry failure, KVM internal error */
+	MACHINE_HOST_ERROR,  /* lbvm or KVM failed */
+};
+
+struct machine_hooks {
+	/* Guest console bytes, in order, from the vCPU thread. */
+	void (*console)(void *opaque, const uint8_t *buf, size_t len);
+	/* A recognized console event (kernel start, kexec, mark, panic, ...) with its line. */
+	void (*event)(void *opaque, enum console_event ev, const char *detail);
+	void *opaque;
+};
+
+struct machine {
+	struct guest_mem mem;
+	struct kvm_vm kvm;
+	struct bus pio;
+	struct bus mmio;
+	struct uart16550 com1;
+	struct i8042 kbc;
+	struct cmos_rtc rtc;
+	struct console_watch watch;
+	struct machine_hooks hooks;
+
+	pthread_t vcpu_thread;
+	_Atomic int end;             /* enum machine_end, MACHINE_RUNNING until decided */
+	_Atomic int panic_seen;      /* a panic line was printed: how the run ends, whatever follows */
+	char end_detail[CONSOLE_LINE_MAX]; /* the line or reason behind `end` */
+	char panic_line[CONSOLE_LINE_MAX]; /* the first "Kernel panic" line */
+	uint64_t exits;              /* vCPU exits served (statistics) */
+};
+
+struct machine_config {
+	uint64_t ram_size;
+	int64_t rtc_epoch;
+	struct machine_hooks hooks;
+};
+
+/* Build the machine. 0, or -1 with *err filled (exit code and one line for the user). */
+int machine_create(struct machine *m, const struct machine_config *cfg, struct kvm_error *err);
+void machine_destroy(struct machine *m);
+
+/* Write the planned kernel, command line and boot structures, and put the vCPU at the entry point.
+ * The initrd, if any, must already be at plan->initrd_addr. 0 or -1 with *err filled. */
+int machine_load(struct machine *m, const struct boot_plan *plan, const uint8_t *kernel, const char *cmdline,
+		 struct kvm_error *err);
+
+/* Run the vCPU on the calling thread until the run ends; returns how it ended. */
+enum machine_end machine_run(struct machine *m);
+
+/* Decide how the run ends (ignored when already decided) and make the vCPU leave the guest. Any thread. */
+void machine_stop(struct machine *m, enum machine_end end, const char *detail);
+enum machine_end machine_end_reason(const struct machine *m);
+/* The vCPU's registers in one line, for a report after the run stopped. 0 or -errno. */
+int machine_describe_cpu(const struct machine *m, char *buf, size_t len);
+
+#endif

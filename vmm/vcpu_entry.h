@@ -1,0 +1,18 @@
+/* The vCPU state the x86 boot protocol asks for at the kernel's entry: flat protected mode (or long mode
+ * with identity paging for the 64-bit entry), __BOOT_CS/__BOOT_DS selectors, interrupts off, RSI at the
+ * zero page; and a local APIC wired like a PC's (LINT0 ExtINT from the PIC, LINT1 NMI). */
+#ifndef LBVM_VMM_VCPU_ENTRY_H
+#define LBVM_VMM_VCPU_ENTRY_H
+
+#include <stdint.h>
+
+struct vcpu_entry {
+	int long_mode;   /* 1: 64-bit entry */
+	uint64_t rip;
+	uint64_t rsi;    /* zero page */
+};
+
+/* 0 or -errno from the KVM call that failed; *what names it. */
+int vcpu_entry_apply(int vcpu_fd, const struct vcpu_entry *entry, const char **what);
+
+#endif
