@@ -50,10 +50,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liblbvm.a
 unit-bins: $(UNIT_BINS)
 
 # Unit tests always run instrumented: ASan + UBSan, aborting on the first report.
+# The bzImage tests parse Debian's real kernels from the fixture cache (fetched on first use).
 unit:
 	$(MAKE) BUILD=build/san SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		CFLAGS="-O1 -g" unit-bins
-	tests/unit/run.sh build/san/tests
+	LBVM_FIXTURES="$$(tests/host/fixtures.sh)" tests/unit/run.sh build/san/tests
 
 cli-tests: all
 	tests/cli/run.sh $(BUILD)/lbvm
