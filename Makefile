@@ -1,6 +1,7 @@
 # lbvm — one binary, built from the layer folders; tests and fuzzers link the same objects.
 #
 #   make              build/lbvm
+#   make run          install dependencies, build, boot Debian's kernel with a busybox shell (needs /dev/kvm)
 #   make check        install test dependencies (Debian/Ubuntu), build, run every test
 #   make unit         Check unit tests under ASan + UBSan
 #   make cli-tests    shell tests of the command line (no KVM needed)
@@ -28,7 +29,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all clean check deps unit unit-bins cli-tests host-tests fuzz bench
+.PHONY: all clean check deps run unit unit-bins cli-tests host-tests fuzz bench
 
 all: $(BUILD)/lbvm
 
@@ -67,6 +68,10 @@ fuzz:
 
 deps:
 	tests/install-deps.sh
+
+run: deps
+	$(MAKE) all
+	tests/host/demo.sh $(BUILD)/lbvm
 
 check: deps
 	$(MAKE) all

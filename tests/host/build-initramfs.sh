@@ -24,12 +24,7 @@ copy_with_libs() {
 }
 
 # --- the guests' initramfs ---------------------------------------------------------------------------
-g=$out/guest-root
-rm -rf "$g"
-mkdir -p "$g/bin" "$out/guest"
-install -m 0755 "$cache/i386/bin/busybox" "$g/bin/busybox"
-install -m 0755 "$here/guest/init" "$g/init"
-pack "$g" "$out/guest/initramfs.cpio"
+"$here/build-guest-initramfs.sh" "$cache" "$out/guest/initramfs.cpio"
 
 # --- the test host -----------------------------------------------------------------------------------
 h=$out/outer-root

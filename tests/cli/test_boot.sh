@@ -1,0 +1,59 @@
+# lbvm boot's checks of the user's input, which all come before KVM is touched: each is exit 2 with one
+# line on stderr. (Running guests is the KVM test host's job: tests/host.)
+set -u
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cache=$("$root/tests/host/fixtures.sh")
+K64=$(ls "$cache"/amd64/boot/vmlinuz-* | head -n1)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# expect NAME STATUS TEXT ARGS...: exit STATUS, exactly one stderr line containing TEXT
+expect() {
+	name=$1 want=$2 text=$3
+	shift 3
+	"$LBVM" boot "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	lines=$(wc -l <"$tmp/err")
+	if [ "$rc" = "$want" ] && [ "$lines" = 1 ] && grep -q -- "$text" "$tmp/err"; then
+		echo "PASS boot-$name"
+	else
+		echo "FAIL boot-$name: exit $rc ($want expected), $lines stderr lines: $(head -c 300 "$tmp/err")"
+	fi
+}
+
+head -c 2000000 "$K64" >"$tmp/truncated"
+head -c 4096 /dev/urandom >"$tmp/garbage"
+: >"$tmp/empty"
+printf 'x' >"$tmp/initrd"
+dd if=/dev/zero of="$tmp/big" bs=1M count=1 seek=300 2>/dev/null
+
+expect no-kernel-option 2 "--kernel FILE is required"
+expect unknown-option 2 "unknown option" --kernel "$K64" --frobnicate
+expect missing-kernel 2 "No such file or directory" --kernel "$tmp/nope"
+expect kernel-is-directory 2 "not a regular file" --kernel "$tmp"
+expect empty-kernel 2 "is empty" --kernel "$tmp/empty"
+expect garbage-kernel 2 "not a Linux x86 kernel" --kernel "$tmp/garbage"
+expect truncated-kernel 2 "truncated" --kernel "$tmp/truncated"
+expect missing-initrd 2 "initrd '$tmp/nope': No such file" --kernel "$K64" --initrd "$tmp/nope"
+expect empty-initrd 2 "is empty" --kernel "$K64" --initrd "$tmp/empty"
+expect initrd-too-big 2 "does not fit" --kernel "$K64" --initrd "$tmp/big" --memory 256M
+expect memory-garbage 2 "--memory" --kernel "$K64" --memory 12Q
+expect memory-too-small 2 "--memory" --kernel "$K64" --memory 1M
+expect memory-not-mib 2 "--memory" --kernel "$K64" --memory 1000000
+expect memory-too-small-for-kernel 2 "decompress" --kernel "$K64" --memory 48M
+expect timeout-garbage 2 "--timeout" --kernel "$K64" --timeout soon
+expect timeout-negative 2 "--timeout" --kernel "$K64" --timeout -5
+expect entry-garbage 2 "--entry" --kernel "$K64" --entry 16
+expect cmdline-too-long 2 "command line" --kernel "$K64" --append "$(head -c 3000 /dev/zero | tr '\0' y)"
+SOURCE_DATE_EPOCH=tuesday expect bad-source-date-epoch 2 "SOURCE_DATE_EPOCH" --kernel "$K64"
+expect serial-log-unwritable 2 "--serial-log" --kernel "$K64" --initrd "$tmp/initrd" --serial-log "$tmp/no/such/dir/log"
+
+if "$LBVM" boot --help | grep -q -- "--serial-log"; then echo "PASS boot-help"; else echo "FAIL boot-help"; fi
+
+if [ -e /dev/kvm ]; then
+	echo "SKIP boot-no-dev-kvm: this machine has /dev/kvm; the KVM test host checks this case (scenario no-dev-kvm)"
+else
+	expect no-dev-kvm 2 "/dev/kvm does not exist" --kernel "$K64" --initrd "$tmp/initrd"
+	[ -z "$(ls "$tmp"/*.tmp-* 2>/dev/null)" ] && echo "PASS boot-no-temp-files-left" ||
+		echo "FAIL boot-no-temp-files-left"
+fi
