@@ -180,11 +180,12 @@ static void next_url(struct fetcher *f, struct job *j, const char *why)
 	struct stat st;
 	if (stat(j->part_path, &st) == 0 && st.st_size == 0)
 		unlink(j->part_path);
+	/* With a single location, a mismatch report already said everything. */
 	if (j->n_urls == 0)
 		emit_simple(f, FETCH_EV_FAILED, j, NULL, "no location to fetch it from (give --mirror)");
-	else if (j->n_urls == 1)
+	else if (j->n_urls == 1 && !j->saw_mismatch)
 		emit_simple(f, FETCH_EV_FAILED, j, url, "%s", why);
-	else
+	else if (j->n_urls > 1)
 		emit_simple(f, FETCH_EV_FAILED, j, url, "all %zu locations failed; the last: %s", j->n_urls, why);
 	job_finish(f, j, j->saw_mismatch ? FETCH_BAD : FETCH_MISSING);
 }
