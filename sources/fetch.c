@@ -34,7 +34,8 @@ struct job {
 	size_t n_urls, url_at;
 	unsigned attempt;      /* failed attempts on urls[url_at] */
 	int64_t not_before_ms; /* backoff: do not start before this time */
-	bool saw_mismatch;
+	bool saw_mismatch;      /* some location delivered wrong bytes: the outcome is BAD, not MISSING */
+	bool mismatch_reported; /* ... and the last one was already reported as a SHA-256 mismatch */
 	bool active;
 	enum fetch_state state;
 	char *final_path, *part_path;
@@ -170,6 +171,8 @@ static void job_succeed(struct fetcher *f, struct job *j, const char *url)
 static void next_url(struct fetcher *f, struct job *j, const char *why)
 {
 	const char *url = j->url_at < j->n_urls ? j->urls[j->url_at] : NULL;
+	bool reported = j->mismatch_reported;
+	j->mismatch_reported = false;
 	j->url_at++;
 	j->attempt = 0;
 	j->not_before_ms = 0;
@@ -183,7 +186,7 @@ static void next_url(struct fetcher *f, struct job *j, const char *why)
 	/* With a single location, a mismatch report already said everything. */
 	if (j->n_urls == 0)
 		emit_simple(f, FETCH_EV_FAILED, j, NULL, "no location to fetch it from (give --mirror)");
-	else if (j->n_urls == 1 && !j->saw_mismatch)
+	else if (j->n_urls == 1 && !reported)
 		emit_simple(f, FETCH_EV_FAILED, j, url, "%s", why);
 	else if (j->n_urls > 1)
 		emit_simple(f, FETCH_EV_FAILED, j, url, "all %zu locations failed; the last: %s", j->n_urls, why);
@@ -409,6 +412,7 @@ static void job_done(struct fetcher *f, struct job *j, CURLcode rc)
 	report_mismatch(f, j, url, actual, moved);
 	free(moved);
 	j->saw_mismatch = true;
+	j->mismatch_reported = true;
 	next_url(f, j, "SHA-256 mismatch");
 }
 

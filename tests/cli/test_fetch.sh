@@ -318,6 +318,17 @@ else
 	echo "SKIP fetch_cache_read_only_dir: running as root, who may write into a mode 555 directory (the ENOTDIR case above covers root)"
 fi
 
+# --- the shipped 2021-09 manifests load; offline on an empty cache every entry is listed as missing
+src=$here/../../sources
+run shipped --manifest "$src/live-bootstrap-2021-09-sysa.manifest" --manifest "$src/live-bootstrap-2021-09-sysc.manifest" \
+	--cache "$work/c-empty" --offline --quiet
+if [ $rc -eq $INCOMPLETE ] && grep -q "fetch: 96 files: 0 verified, 96 missing, 0 bad (offline)" "$work/shipped.err" &&
+	grep -q "missing gcc-4.0.4.tar.bz2" "$work/shipped.err" && grep -q "missing zlib-1.2.11.tar.xz" "$work/shipped.err"; then
+	pass shipped_manifests_offline
+else
+	fail shipped_manifests_offline "exit $rc: $(tail -n 2 "$work/shipped.err")"
+fi
+
 # --- bad usage
 bad=0
 for args in "--jobs 0" "--jobs x" "--mirror notaurl" "--timeout 0" "--retries -1" "--bogus" "extra-arg" "--manifest"; do
