@@ -615,12 +615,14 @@ static int run_transfers(struct fetcher *f, char *err, size_t err_len)
 		}
 		CURLMsg *msg;
 		int left;
+		bool freed_slot = false;
 		while ((msg = curl_multi_info_read(f->multi, &left))) {
 			if (msg->msg != CURLMSG_DONE)
 				continue;
 			struct job *j = NULL;
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
 			job_done(f, j, msg->data.result);
+			freed_slot = true;
 		}
 		now = now_ms();
 		if (now - last_progress >= PROGRESS_EVERY_MS) {
@@ -629,6 +631,8 @@ static int run_transfers(struct fetcher *f, char *err, size_t err_len)
 		}
 		if (f->finished == f->n_jobs)
 			break;
+		if (freed_slot)
+			continue; /* start the next transfer now rather than after a poll timeout */
 		int timeout = (int)(wake > now ? wake - now : 0);
 		if (timeout > POLL_MS)
 			timeout = POLL_MS;
