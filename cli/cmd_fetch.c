@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -187,7 +188,7 @@ static const struct option long_options[] = {
 
 static bool mirror_ok(const char *url)
 {
-	return !strncmp(url, "http://", 7) || !strncmp(url, "https://", 8) || !strncmp(url, "ftp://", 6);
+	return !strncasecmp(url, "http://", 7) || !strncasecmp(url, "https://", 8) || !strncasecmp(url, "ftp://", 6);
 }
 
 int cmd_fetch(int argc, char **argv)

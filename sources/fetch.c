@@ -238,6 +238,40 @@ static bool truncate_part(struct job *j)
 	return truncate(j->part_path, 0) == 0;
 }
 
+/* Every option matters (an ignored protocol restriction would let a redirect reach file://), so the
+ * first one libcurl refuses stops the transfer. */
+#define SET(opt, val)                                              \
+	do {                                                       \
+		CURLcode set_rc_ = curl_easy_setopt(e, opt, val); \
+		if (set_rc_ != CURLE_OK)                           \
+			return set_rc_;                            \
+	} while (0)
+
+static CURLcode set_options(struct fetcher *f, struct job *j, CURL *e, const char *url)
+{
+	SET(CURLOPT_URL, url);
+	SET(CURLOPT_PRIVATE, j);
+	SET(CURLOPT_WRITEFUNCTION, on_data);
+	SET(CURLOPT_WRITEDATA, j);
+	SET(CURLOPT_ERRORBUFFER, j->curl_err);
+	SET(CURLOPT_FOLLOWLOCATION, 1L);
+	SET(CURLOPT_MAXREDIRS, (long)MAX_REDIRECTS);
+	SET(CURLOPT_PROTOCOLS_STR, ALLOWED_PROTOCOLS);
+	SET(CURLOPT_REDIR_PROTOCOLS_STR, ALLOWED_PROTOCOLS);
+	SET(CURLOPT_FAILONERROR, 1L);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_USERAGENT, USER_AGENT);
+	SET(CURLOPT_CONNECTTIMEOUT, f->o->connect_timeout_s);
+	/* A stalled server: less than one byte a second for stall_timeout_s seconds ends the transfer. */
+	SET(CURLOPT_LOW_SPEED_LIMIT, 1L);
+	SET(CURLOPT_LOW_SPEED_TIME, f->o->stall_timeout_s);
+	if (j->offset > 0)
+		SET(CURLOPT_RESUME_FROM_LARGE, (curl_off_t)j->offset);
+	return CURLE_OK;
+}
+
+#undef SET
+
 /* Begin (or resume) a transfer of j from urls[url_at]; may finish the job at once. */
 static void job_start(struct fetcher *f, struct job *j)
 {
@@ -279,24 +313,14 @@ static void job_start(struct fetcher *f, struct job *j)
 		job_finish(f, j, FETCH_MISSING);
 		return;
 	}
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, j);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->curl_err);
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)MAX_REDIRECTS);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, ALLOWED_PROTOCOLS);
-	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, ALLOWED_PROTOCOLS);
-	curl_easy_setopt(e, CURLOPT_FAILONERROR, 1L);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, USER_AGENT);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, f->o->connect_timeout_s);
-	/* A stalled server: less than one byte a second for stall_timeout_s seconds ends the transfer. */
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, f->o->stall_timeout_s);
-	if (j->offset > 0)
-		curl_easy_setopt(e, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)j->offset);
+	CURLcode rc = set_options(f, j, e, url);
+	if (rc != CURLE_OK) {
+		curl_easy_cleanup(e);
+		close(j->fd);
+		emit_simple(f, FETCH_EV_FAILED, j, url, "libcurl: %s", curl_easy_strerror(rc));
+		job_finish(f, j, FETCH_MISSING);
+		return;
+	}
 	if (curl_multi_add_handle(f->multi, e) != CURLM_OK) {
 		curl_easy_cleanup(e);
 		close(j->fd);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -76,6 +77,10 @@ bool distfile_name_valid(const char *name)
 
 static bool url_valid(const char *url)
 {
+	/* Printable ASCII only: URLs end up in messages on the user's terminal. */
+	for (const char *p = url; *p; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+			return false;
 	for (size_t i = 0; i < sizeof(url_schemes) / sizeof(url_schemes[0]); i++) {
 		size_t n = strlen(url_schemes[i]);
 		if (!strncasecmp(url, url_schemes[i], n) && url[n] != '\0' && url[n] != '/')

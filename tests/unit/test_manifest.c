@@ -138,6 +138,7 @@ START_TEST(malformed_lines_name_file_and_line)
 	ck_assert_ptr_nonnull(strstr(refused("a.tar sha256=" HASH_A " url=file:///etc/passwd\n"),
 				     "is not an http://, https:// or ftp:// URL"));
 	ck_assert_ptr_nonnull(strstr(refused("a.tar sha256=" HASH_A " url=http:///nohost\n"), "URL"));
+	ck_assert_ptr_nonnull(strstr(refused("a.tar sha256=" HASH_A " url=http://h.example/\x1b[2Ja\n"), "URL"));
 	ck_assert_ptr_nonnull(strstr(refused("../evil sha256=" HASH_A " url=http://h.example/a\n"),
 				     "not a usable file name"));
 	ck_assert_ptr_nonnull(strstr(refused("f http://h.example/a.tar " HASH_A " sub/dir\n"), "not a usable file name"));
