@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -285,18 +286,28 @@ static void job_start(struct fetcher *f, struct job *j)
 		job_finish(f, j, FETCH_MISSING);
 		return;
 	}
+	/* Two lbvm runs sharing a cache must not append to the same partial file. */
+	if (flock(j->fd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+		close(j->fd);
+		emit_simple(f, FETCH_EV_FAILED, j, url, "%s is locked: %s", j->part_path,
+			    e == EWOULDBLOCK ? "another lbvm is downloading it" : strerror(e));
+		job_finish(f, j, FETCH_MISSING);
+		return;
+	}
 	j->offset = (uint64_t)st.st_size;
 	int64_t want = j->d->size;
 	if (want != MANIFEST_SIZE_UNKNOWN && j->offset >= (uint64_t)want && j->offset > 0) {
 		/* A previous run got everything (or too much): check it rather than ask for more. */
 		char actual[SHA256_HEX_LEN + 1];
-		close(j->fd);
 		if (j->offset == (uint64_t)want && verify(j->part_path, j->d, actual) == 0) {
 			job_succeed(f, j, url);
+			close(j->fd);
 			return;
 		}
-		if (!truncate_part(j) || (j->fd = open(j->part_path, O_WRONLY | O_APPEND | O_CLOEXEC)) < 0) {
+		if (ftruncate(j->fd, 0) != 0) {
 			emit_simple(f, FETCH_EV_FAILED, j, url, "cannot reset %s: %s", j->part_path, strerror(errno));
+			close(j->fd);
 			job_finish(f, j, FETCH_MISSING);
 			return;
 		}
@@ -349,7 +360,8 @@ static bool curl_permanent(CURLcode rc)
 	       rc == CURLE_REMOTE_ACCESS_DENIED || rc == CURLE_LOGIN_DENIED;
 }
 
-static void job_done(struct fetcher *f, struct job *j, CURLcode rc)
+/* A transfer ended: decide what comes next. The partial file stays open (and locked) throughout. */
+static void transfer_ended(struct fetcher *f, struct job *j, CURLcode rc)
 {
 	const char *url = j->urls[j->url_at];
 	long http = 0;
@@ -360,7 +372,6 @@ static void job_done(struct fetcher *f, struct job *j, CURLcode rc)
 	j->active = false;
 	f->active--;
 	int sync_err = fsync(j->fd) != 0 ? errno : 0;
-	close(j->fd);
 
 	char why[MSG_LEN];
 	if (http >= 400)
@@ -438,6 +449,13 @@ static void job_done(struct fetcher *f, struct job *j, CURLcode rc)
 	j->saw_mismatch = true;
 	j->mismatch_reported = true;
 	next_url(f, j, "SHA-256 mismatch");
+}
+
+static void job_done(struct fetcher *f, struct job *j, CURLcode rc)
+{
+	int fd = j->fd;
+	transfer_ended(f, j, rc);
+	close(fd);
 }
 
 static void progress(struct fetcher *f)

@@ -318,6 +318,26 @@ else
 	echo "SKIP fetch_cache_read_only_dir: running as root, who may write into a mode 555 directory (the ENOTDIR case above covers root)"
 fi
 
+# --- two runs sharing a cache: the second does not touch the file the first is downloading
+m=$work/lock.manifest
+entry b.bin "$base/slow/b.bin" >"$m"
+timeout "$RUN_LIMIT" "$LBVM" fetch --manifest "$m" --cache "$work/c-lock" 2>"$work/lock1.err" </dev/null &
+first_pid=$!
+i=0
+while [ ! -s "$work/c-lock/.partial/b.bin" ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+run lock2 --manifest "$m" --cache "$work/c-lock"
+wait "$first_pid"
+rc1=$?
+if [ $rc -eq $INCOMPLETE ] && grep -q "is locked: another lbvm is downloading it" "$work/lock2.err" && [ $rc1 -eq 0 ] &&
+	cmp -s "$srv/b.bin" "$work/c-lock/b.bin"; then
+	pass concurrent_runs_share_cache
+else
+	fail concurrent_runs_share_cache "exits $rc1/$rc: $(cat "$work/lock1.err" "$work/lock2.err")"
+fi
+
 # --- the shipped 2021-09 manifests load; offline on an empty cache every entry is listed as missing
 src=$here/../../sources
 run shipped --manifest "$src/live-bootstrap-2021-09-sysa.manifest" --manifest "$src/live-bootstrap-2021-09-sysc.manifest" \
