@@ -46,6 +46,8 @@ struct job {
 	uint64_t offset;   /* bytes already in the partial file when it started */
 	uint64_t received; /* bytes of this transfer */
 	bool too_big;
+	bool stalled;
+	int64_t last_data_ms; /* when the last byte arrived (or the transfer began) */
 	int write_errno;
 	char curl_err[CURL_ERROR_SIZE];
 };
@@ -231,7 +233,21 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *userdata)
 	}
 	j->received += n;
 	j->f->received_total += n;
+	j->last_data_ms = now_ms();
 	return n;
+}
+
+/* libcurl calls this about once a second even when nothing arrives: the stall check lives here. */
+static int on_progress_tick(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+			    curl_off_t ulnow)
+{
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	struct job *j = userdata;
+	if (now_ms() - j->last_data_ms >= (int64_t)j->f->o->stall_timeout_s * 1000) {
+		j->stalled = true;
+		return 1; /* ends the transfer with CURLE_ABORTED_BY_CALLBACK */
+	}
+	return 0;
 }
 
 static bool truncate_part(struct job *j)
@@ -263,9 +279,10 @@ static CURLcode set_options(struct fetcher *f, struct job *j, CURL *e, const cha
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_USERAGENT, USER_AGENT);
 	SET(CURLOPT_CONNECTTIMEOUT, f->o->connect_timeout_s);
-	/* A stalled server: less than one byte a second for stall_timeout_s seconds ends the transfer. */
-	SET(CURLOPT_LOW_SPEED_LIMIT, 1L);
-	SET(CURLOPT_LOW_SPEED_TIME, f->o->stall_timeout_s);
+	/* A stalled server: nothing received for stall_timeout_s seconds ends the transfer. */
+	SET(CURLOPT_XFERINFOFUNCTION, on_progress_tick);
+	SET(CURLOPT_XFERINFODATA, j);
+	SET(CURLOPT_NOPROGRESS, 0L);
 	if (j->offset > 0)
 		SET(CURLOPT_RESUME_FROM_LARGE, (curl_off_t)j->offset);
 	return CURLE_OK;
@@ -315,6 +332,8 @@ static void job_start(struct fetcher *f, struct job *j)
 	}
 	j->received = 0;
 	j->too_big = false;
+	j->stalled = false;
+	j->last_data_ms = now_ms();
 	j->write_errno = 0;
 	j->curl_err[0] = '\0';
 	CURL *e = curl_easy_init();
@@ -374,7 +393,9 @@ static void transfer_ended(struct fetcher *f, struct job *j, CURLcode rc)
 	int sync_err = fsync(j->fd) != 0 ? errno : 0;
 
 	char why[MSG_LEN];
-	if (http >= 400)
+	if (j->stalled)
+		snprintf(why, sizeof(why), "nothing received for %ld s (stalled)", f->o->stall_timeout_s);
+	else if (http >= 400)
 		snprintf(why, sizeof(why), "HTTP status %ld", http);
 	else
 		snprintf(why, sizeof(why), "%s", j->curl_err[0] ? j->curl_err : curl_easy_strerror(rc));
