@@ -111,6 +111,18 @@ else
 	fail live_bootstrap_sources_file "exit $rc: $(tail -n 3 "$work/lb.err")"
 fi
 
+# a git-only `g` line (URL "_") can come from --mirror only
+echo "g https://git.invalid/x.git~v1 _ $(sha "$srv/a.bin") a.bin" >"$work/gonly"
+run gonly1 --manifest "$work/gonly" --cache "$work/c-gonly"
+r1=$rc
+run gonly2 --manifest "$work/gonly" --cache "$work/c-gonly" --mirror "$base/files"
+if [ $r1 -eq $INCOMPLETE ] && grep -q "a.bin: no location to fetch it from (give --mirror)" "$work/gonly1.err" &&
+	[ $rc -eq 0 ] && cmp -s "$srv/a.bin" "$work/c-gonly/a.bin"; then
+	pass git_only_entry_from_mirror
+else
+	fail git_only_entry_from_mirror "exits $r1/$rc: $(cat "$work/gonly1.err" "$work/gonly2.err")"
+fi
+
 # --- 404 from the primary location, then the manifest's mirror
 m=$work/mirror.manifest
 entry a.bin "$base/missing/a.bin" "mirror=$base/files/a.bin" >"$m"
