@@ -16,9 +16,6 @@
 #include "sources/manifest.h"
 #include "sources/progress.h"
 
-/* Some distfiles are missing or bad after the run (documented in docs/fetch.md). */
-#define FETCH_EXIT_INCOMPLETE 7
-
 #define DEFAULT_CACHE ".cache/distfiles"
 #define DEFAULT_JOBS 4
 #define MAX_JOBS 64
@@ -69,7 +66,7 @@ static void usage(FILE *out)
 		"  --quiet              only problems and the summary\n"
 		"exit status: 0 all files verified; %d some missing or bad; 2 bad usage, manifest or cache; 1 internal\n",
 		DEFAULT_CACHE, DEFAULT_JOBS, MAX_JOBS, DEFAULT_RETRIES, DEFAULT_RETRY_DELAY_MS, DEFAULT_STALL_S,
-		DEFAULT_CONNECT_S, FETCH_EXIT_INCOMPLETE);
+		DEFAULT_CONNECT_S, EXIT_INCOMPLETE);
 }
 
 static double seconds_now(void)
@@ -332,5 +329,5 @@ int cmd_fetch(int argc, char **argv)
 	else
 		diag_info("fetch: %zu files: %zu already cached, %zu downloaded, %zu missing, %zu bad; %.1f s, %s/s",
 			  total, sum.cached, sum.downloaded, sum.missing, sum.bad, took, rate);
-	return sum.missing || sum.bad ? FETCH_EXIT_INCOMPLETE : EXIT_OK;
+	return sum.missing || sum.bad ? EXIT_INCOMPLETE : EXIT_OK;
 }

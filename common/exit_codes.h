@@ -10,6 +10,7 @@ enum lbvm_exit {
 	EXIT_TIMEOUT = 4,      /* --timeout expired before the guest stopped */
 	EXIT_GUEST_CRASH = 5,  /* the guest stopped abnormally: triple fault, KVM entry failure or internal error */
 	EXIT_STOPPED = 6,      /* stopped by the user: Ctrl-A x, SIGINT or SIGTERM */
+	EXIT_INCOMPLETE = 7,   /* fetch: some distfiles are missing or bad (the rest is in the cache) */
 };
 
 #endif
