@@ -42,6 +42,10 @@ for m in irqbypass ccp kvm kvm-amd; do
 	esac
 done
 copy_with_libs "$lbvm" "$h" /usr/local/bin/lbvm
+# e2fsprogs' checkers, to judge the disks guests leave behind
+for tool in e2fsck debugfs; do
+	copy_with_libs "$(command -v $tool || echo /sbin/$tool)" "$h" "/usr/local/bin/$tool"
+done
 "$cc" -O2 -o "$out/runas" "$here/runas.c"
 install -m 0755 "$out/runas" "$h/usr/local/bin/lbvm-runas"
 cp "$(ls "$cache"/amd64/boot/vmlinuz-* | head -n1)" "$h/lbvm-tests/guest/vmlinuz-amd64"

@@ -45,4 +45,9 @@ download busybox-static:i386 "$CACHE/i386"
 for p in kexec-tools:i386 zlib1g:i386 liblzma5:i386 libc6:i386; do
 	download "$p" "$CACHE/i386"
 done
+# amd64 kexec-tools links Xen's control library; the seed kernels' amd64 kexec needs it and its own deps.
+for p in kexec-tools libxenmisc4.17 libxencall1 libxendevicemodel1 libxenevtchn1 libxenforeignmemory1 \
+	libxengnttab1 libxenhypfs1 libxenstore4 libxentoollog1 libxentoolcore1 libyajl2; do
+	download "$p" "$CACHE/amd64"
+done
 echo "$CACHE"
