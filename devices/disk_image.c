@@ -64,6 +64,23 @@ int disk_image_open(const char *path, bool read_only, struct disk_image **out, u
 	return 0;
 }
 
+int disk_image_parse_spec(const char *spec, char **path, bool *read_only)
+{
+	static const char ro_suffix[] = ",ro";
+	size_t len = strlen(spec), suffix = sizeof(ro_suffix) - 1;
+	bool ro = len >= suffix && !strcmp(spec + len - suffix, ro_suffix);
+	if (ro)
+		len -= suffix;
+	if (len == 0)
+		return -EINVAL;
+	char *copy = strndup(spec, len);
+	if (!copy)
+		return -ENOMEM;
+	*path = copy;
+	*read_only = ro;
+	return 0;
+}
+
 void disk_image_close(struct disk_image *img)
 {
 	if (!img)

@@ -34,6 +34,10 @@ int disk_image_open(const char *path, bool read_only, struct disk_image **out, u
 int disk_image_from_fd(int fd, const char *name, bool read_only, struct disk_image **out, uint64_t *size_out);
 void disk_image_close(struct disk_image *img);
 
+/* Split a --disk argument "FILE[,ro]": only a final ",ro" is an option, so other commas stay part of the
+ * file name. 0 with *path (malloc'd, the caller frees it) and *read_only set; -EINVAL for an empty name. */
+int disk_image_parse_spec(const char *spec, char **path, bool *read_only);
+
 /* Turn an error from disk_image_open() into the one line the command layer prints (without "lbvm: "). */
 void disk_image_strerror(char *buf, size_t len, const char *path, int err, uint64_t size);
 

@@ -152,6 +152,26 @@ START_TEST(vectored_io_round_trips)
 }
 END_TEST
 
+START_TEST(parses_disk_specs)
+{
+	char *path = NULL;
+	bool ro = true;
+	ck_assert_int_eq(disk_image_parse_spec("a.img", &path, &ro), 0);
+	ck_assert_str_eq(path, "a.img");
+	ck_assert(!ro);
+	free(path);
+	ck_assert_int_eq(disk_image_parse_spec("/x/b,c.img,ro", &path, &ro), 0);
+	ck_assert_str_eq(path, "/x/b,c.img");
+	ck_assert(ro);
+	free(path);
+	ck_assert_int_eq(disk_image_parse_spec("c.img,rw", &path, &ro), 0);
+	ck_assert_str_eq(path, "c.img,rw"); /* a file name; opening it gives the clear error */
+	free(path);
+	ck_assert_int_eq(disk_image_parse_spec(",ro", &path, &ro), -EINVAL);
+	ck_assert_int_eq(disk_image_parse_spec("", &path, &ro), -EINVAL);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("disk_image");
@@ -162,6 +182,7 @@ int main(void)
 	tcase_add_test(tc, read_only_is_opened_read_only);
 	tcase_add_test(tc, range_is_checked);
 	tcase_add_test(tc, vectored_io_round_trips);
+	tcase_add_test(tc, parses_disk_specs);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
