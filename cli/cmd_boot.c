@@ -18,6 +18,7 @@
 #include "common/exit_codes.h"
 #include "common/size.h"
 #include "devices/cmos_rtc.h"
+#include "devices/disk_image.h"
 #include "vmm/layout.h"
 #include "vmm/machine.h"
 
@@ -25,6 +26,7 @@
 #define MAX_KERNEL_FILE  (256 * MiB)
 #define PANIC_GRACE_S    3.0   /* after "Kernel panic", wait this long for the rest of the report */
 #define WATCH_TICK_NS    50000000L
+#define MAX_DISKS        8     /* sda .. sdh */
 
 struct boot_options {
 	const char *kernel;
@@ -35,14 +37,18 @@ struct boot_options {
 	double timeout; /* seconds, 0 = none */
 	enum boot_entry entry;
 	bool quiet;
+	const char *disk_specs[MAX_DISKS]; /* FILE[,ro], in the order the guest sees them */
+	unsigned ndisks;
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: lbvm boot --kernel FILE [--initrd FILE] [--append STRING] [--memory SIZE]\n"
-		"                 [--serial-log FILE] [--timeout SECONDS] [--entry auto|32|64] [--quiet]\n"
+		"                 [--disk FILE[,ro]]... [--serial-log FILE] [--timeout SECONDS]\n"
+		"                 [--entry auto|32|64] [--quiet]\n"
 		"Boots a Linux bzImage in a KVM micro-VM; COM1 is the console (stdin in, stdout out).\n"
+		"Each --disk is a raw image on an AHCI SATA port (sda, sdb, ... in order); ',ro' refuses writes.\n"
 		"On a terminal, Ctrl-A x stops the run. Exit status: 0 power-off/halt/reboot, 2 bad input,\n"
 		"3 kernel panic, 4 timeout, 5 guest crash, 6 stopped by the user, 1 internal error.\n");
 }
@@ -54,6 +60,7 @@ static int parse_options(int argc, char **argv, struct boot_options *o)
 		{ "append", required_argument, NULL, 'a' },   { "memory", required_argument, NULL, 'm' },
 		{ "serial-log", required_argument, NULL, 'l' }, { "timeout", required_argument, NULL, 't' },
 		{ "entry", required_argument, NULL, 'e' },    { "quiet", no_argument, NULL, 'q' },
+		{ "disk", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },           { 0, 0, 0, 0 },
 	};
 	memset(o, 0, sizeof(*o));
@@ -70,6 +77,13 @@ static int parse_options(int argc, char **argv, struct boot_options *o)
 		case 'a': o->append = optarg; break;
 		case 'l': o->serial_log = optarg; break;
 		case 'q': o->quiet = true; break;
+		case 'd':
+			if (o->ndisks == MAX_DISKS) {
+				diag_error("--disk '%s': at most %d disks", optarg, MAX_DISKS);
+				return -1;
+			}
+			o->disk_specs[o->ndisks++] = optarg;
+			break;
 		case 'h': usage(stdout); return 1;
 		case 'm':
 			if (size_parse(optarg, &o->ram) < 0 || o->ram % MiB) {
@@ -317,14 +331,40 @@ static void console_hook(void *opaque, const uint8_t *buf, size_t len)
 	console_io_guest_bytes(&s->io, buf, len);
 }
 
+/* Open every --disk; on failure print the one line, close what was opened and return -1. */
+static int open_disks(const struct boot_options *o, struct disk_image **disks)
+{
+	for (unsigned i = 0; i < o->ndisks; i++) {
+		char *path = NULL;
+		bool ro = false;
+		uint64_t size = 0;
+		int rc = disk_image_parse_spec(o->disk_specs[i], &path, &ro);
+		if (rc == 0)
+			rc = disk_image_open(path, ro, &disks[i], &size);
+		if (rc < 0) {
+			char msg[512];
+			disk_image_strerror(msg, sizeof(msg), path ? path : o->disk_specs[i], rc, size);
+			diag_error("--disk: %s", msg);
+			free(path);
+			while (i--)
+				disk_image_close(disks[i]);
+			return -1;
+		}
+		free(path);
+	}
+	return 0;
+}
+
 static int run_session(struct session *s, const struct boot_plan *plan, const uint8_t *kernel, int initrd_fd,
-		       int64_t epoch)
+		       int64_t epoch, struct disk_image **disks)
 {
 	struct kvm_error err = { 0 };
 	struct machine_config cfg = {
 		.ram_size = s->opt->ram,
 		.rtc_epoch = epoch,
 		.hooks = { .console = console_hook, .event = on_event, .opaque = s },
+		.disks = disks,
+		.ndisks = s->opt->ndisks,
 	};
 	if (machine_create(&s->machine, &cfg, &err) < 0) {
 		diag_error("%s", err.msg);
@@ -415,6 +455,14 @@ int cmd_boot(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	struct disk_image *disks[MAX_DISKS] = { 0 };
+	if (open_disks(&opt, disks) < 0) {
+		free(kernel);
+		if (initrd_fd >= 0)
+			close(initrd_fd);
+		return EXIT_USAGE;
+	}
+
 	static struct session s;
 	memset(&s, 0, sizeof(s));
 	s.opt = &opt;
@@ -425,12 +473,14 @@ int cmd_boot(int argc, char **argv)
 		diag_error("--serial-log '%s': %s", opt.serial_log, strerror(-rc));
 		status = EXIT_USAGE;
 	} else {
-		status = run_session(&s, &plan, kernel, initrd_fd, epoch);
+		status = run_session(&s, &plan, kernel, initrd_fd, epoch, disks);
 		if (console_io_finish(&s.io, true) < 0 && status == EXIT_OK) {
 			diag_error("--serial-log '%s': could not be written", opt.serial_log);
 			status = EXIT_INTERNAL;
 		}
 	}
+	for (unsigned i = 0; i < opt.ndisks; i++)
+		disk_image_close(disks[i]);
 	free(kernel);
 	if (initrd_fd >= 0)
 		close(initrd_fd);

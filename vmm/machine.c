@@ -121,9 +121,26 @@ int machine_create(struct machine *m, const struct machine_config *cfg, struct k
 		bus_destroy(&m->mmio);
 		return -1;
 	}
+	m->pci_ready = false;
 	if (add_devices(m) < 0) {
 		snprintf(err->msg, sizeof(err->msg), "device windows overlap");
 		err->exit_code = EXIT_INTERNAL;
+		machine_destroy(m);
+		return -1;
+	}
+	struct irq_line intx = { .set = set_irq, .opaque = m };
+	rc = pci_host_init(&m->pci, &m->pio, &m->mmio, intx);
+	if (rc < 0) {
+		snprintf(err->msg, sizeof(err->msg), "cannot set up the PCI host: %s", strerror(-rc));
+		err->exit_code = EXIT_INTERNAL;
+		machine_destroy(m);
+		return -1;
+	}
+	m->pci_ready = true;
+	if (cfg->ndisks && (rc = ahci_create(&m->pci, &m->mem, cfg->disks, cfg->ndisks, &m->ahci)) < 0) {
+		snprintf(err->msg, sizeof(err->msg), "cannot attach %u disks to the AHCI controller: %s", cfg->ndisks,
+			 strerror(-rc));
+		err->exit_code = rc == -EINVAL ? EXIT_USAGE : EXIT_INTERNAL;
 		machine_destroy(m);
 		return -1;
 	}
@@ -132,6 +149,12 @@ int machine_create(struct machine *m, const struct machine_config *cfg, struct k
 
 void machine_destroy(struct machine *m)
 {
+	if (m->ahci)
+		ahci_destroy(m->ahci);
+	m->ahci = NULL;
+	if (m->pci_ready)
+		pci_host_destroy(&m->pci);
+	m->pci_ready = false;
 	kvm_vm_destroy(&m->kvm);
 	uart_destroy(&m->com1);
 	guest_mem_destroy(&m->mem);
@@ -144,6 +167,15 @@ int machine_load(struct machine *m, const struct boot_plan *plan, const uint8_t 
 {
 	struct mptable_config mp = { 0 };
 	cpuid_leaf1(m->kvm.cpuid, &mp.cpu_signature, &mp.cpu_features);
+	/* One MP-table interrupt entry per PCI device pin, so Linux routes INTx to the right IOAPIC pin. */
+	struct pci_intx_route routes[MPTABLE_MAX_PCI_IRQS];
+	size_t nroutes = m->pci_ready ? pci_host_intx_routes(&m->pci, routes, MPTABLE_MAX_PCI_IRQS) : 0;
+	for (size_t i = 0; i < nroutes && i < MPTABLE_MAX_PCI_IRQS; i++) {
+		mp.pci_irqs[i].slot = (uint8_t)routes[i].slot;
+		mp.pci_irqs[i].pin = (uint8_t)routes[i].pin;
+		mp.pci_irqs[i].ioapic_pin = (uint8_t)routes[i].gsi;
+		mp.npci_irqs++;
+	}
 	if (boot_write(plan, &m->mem, kernel, cmdline, &mp) < 0) {
 		snprintf(err->msg, sizeof(err->msg), "the kernel does not fit in guest RAM");
 		err->exit_code = EXIT_USAGE;

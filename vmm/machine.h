@@ -1,17 +1,20 @@
 /* One lbvm machine: guest RAM, the KVM VM and vCPU, the I/O-port and MMIO buses with the legacy devices
- * (COM1 16550A, i8042, CMOS RTC), and the run loop that serves the vCPU's exits until the run ends.
+ * (COM1 16550A, i8042, CMOS RTC, a PCI host bridge with an AHCI controller for the disks), and the run loop that serves the vCPU's exits until the run ends.
  * How it ends is decided once (the first reason wins) and can be requested from any thread. */
 #ifndef LBVM_VMM_MACHINE_H
 #define LBVM_VMM_MACHINE_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
 #include "boot/loader.h"
+#include "devices/ahci.h"
 #include "devices/bus.h"
 #include "devices/cmos_rtc.h"
 #include "devices/i8042.h"
+#include "devices/pci.h"
 #include "devices/uart16550.h"
 #include "vmm/console_watch.h"
 #include "vmm/guest_mem.h"
@@ -45,6 +48,9 @@ struct machine {
 	struct uart16550 com1;
 	struct i8042 kbc;
 	struct cmos_rtc rtc;
+	struct pci_host pci;
+	bool pci_ready;
+	struct ahci *ahci;           /* NULL without disks */
 	struct console_watch watch;
 	struct machine_hooks hooks;
 
@@ -60,6 +66,8 @@ struct machine_config {
 	uint64_t ram_size;
 	int64_t rtc_epoch;
 	struct machine_hooks hooks;
+	struct disk_image **disks;   /* the guest's sda, sdb, ... (stay the caller's) */
+	unsigned ndisks;
 };
 
 /* Build the machine. 0, or -1 with *err filled (exit code and one line for the user). */
