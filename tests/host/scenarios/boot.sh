@@ -68,8 +68,8 @@ fifo=$WORK/stdin.fifo
 rm -f "$fifo"; mkfifo "$fifo"
 out=$WORK/echo
 t0=$(now)
-"$LBVM" boot --kernel "$K64" --initrd "$INITRD" --memory 256M --append "console=ttyS0 lbvmtest=echo" \
-	--timeout $BOOT_TIMEOUT <"$fifo" >"$out.log" 2>"$out.err" &
+timeout -s KILL "$GUARD" "$LBVM" boot --kernel "$K64" --initrd "$INITRD" --memory 256M \
+	--append "console=ttyS0 lbvmtest=echo" --timeout $BOOT_TIMEOUT <"$fifo" >"$out.log" 2>"$out.err" &
 pid=$!
 exec 7>"$fifo"
 i=0

@@ -8,6 +8,7 @@ INITRD=$GUEST/initramfs.cpio
 WORK=/tmp/work
 mkdir -p "$WORK"
 current=
+GUARD=${GUARD:-900}
 
 begin() { current=$1; echo "LBVM-TEST: BEGIN $1"; }
 pass() { echo "LBVM-TEST: PASS $current"; }
@@ -20,8 +21,10 @@ run_lbvm() {
 	out=$1
 	shift
 	t0=$(now)
-	"$LBVM" boot "$@" --serial-log "$out.serial" </dev/null >"$out.log" 2>"$out.err"
+	# A hung lbvm must become a failure with evidence, not a hung suite: kill it well after its own timeout.
+	timeout -s KILL "$GUARD" "$LBVM" boot "$@" --serial-log "$out.serial" </dev/null >"$out.log" 2>"$out.err"
 	rc=$?
+	[ "$rc" = 137 ] && echo "LBVM-TEST: INFO $current: lbvm did not stop by itself within $GUARD s: killed"
 	elapsed=$(echo "$(now) $t0" | awk '{ printf "%.2f", $1 - $2 }')
 	echo "LBVM-TEST: INFO $current: exit $rc after $elapsed s"
 }
