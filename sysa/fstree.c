@@ -165,11 +165,14 @@ static int cmp_entry(const void *a, const void *b)
 
 void fstree_sort(struct fs_tree *tree)
 {
-	qsort(tree->entries, tree->count, sizeof(*tree->entries), cmp_entry);
+	if (tree->count > 1)
+		qsort(tree->entries, tree->count, sizeof(*tree->entries), cmp_entry);
 }
 
 long fstree_find(const struct fs_tree *tree, const char *path)
 {
+	if (tree->count == 0)
+		return -1;
 	struct fs_entry key;
 	key.path = (char *)path;
 	const struct fs_entry *hit = bsearch(&key, tree->entries, tree->count, sizeof(key), cmp_entry);
@@ -209,7 +212,8 @@ static int group_links(struct fs_tree *tree, struct img_err *err)
 			idx[n++] = i;
 	}
 	link_sort_base = tree->entries;
-	qsort(idx, n, sizeof(*idx), cmp_host_id);
+	if (n > 1)
+		qsort(idx, n, sizeof(*idx), cmp_host_id);
 	for (size_t s = 0; s < n;) {
 		size_t t = s + 1;
 		const struct fs_entry *first = &tree->entries[idx[s]];
