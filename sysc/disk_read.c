@@ -246,7 +246,8 @@ static int read_dir(struct disk_image *d, ext2_ino_t dir, const char *name, stru
 		dir_list_free(l);
 		return ext_fail(err, e, "cannot read directory", name);
 	}
-	qsort(l->e, l->n, sizeof(*l->e), cmp_dir_entry);
+	if (l->n > 1)
+		qsort(l->e, l->n, sizeof(*l->e), cmp_dir_entry);
 	return 0;
 }
 
