@@ -60,8 +60,8 @@ static int ext_fail(struct build *b, errcode_t e, const char *what)
 	case EXT2_ET_TOO_MANY_INODES:
 	case EXT2_ET_JOURNAL_TOO_SMALL:
 	case EXT2_ET_EA_NO_SPACE:
-		return img_fail(b->err, -ENOSPC, "%s: an image of %llu bytes is too small for the content of %s",
-				what, (unsigned long long)b->o->size, b->o->dir ? b->o->dir : "the tree");
+		return img_fail(b->err, -ENOSPC, "--size %llu is too small for the content of %s (ran out at: %s)",
+				(unsigned long long)b->o->size, b->o->dir ? b->o->dir : "the tree", what);
 	case EXT2_ET_SHORT_WRITE:
 		return img_fail(b->err, -ENOSPC, "%s: short write to %s (host disk full?)", what, b->o->output);
 	default:
@@ -378,12 +378,12 @@ static int make_skeleton(struct build *b, const char *tmp_path, uint64_t fs_offs
 	ext2_filsys fs;
 	errcode_t err = ext2fs_initialize(tmp_path, EXT2_FLAG_64BITS, &param, unix_io_manager, &fs);
 	if (err)
-		return ext_fail(b, err, "cannot create the filesystem");
+		return ext_fail(b, err, "creating the filesystem");
 	b->fs = fs;
 	char io_opts[64];
 	snprintf(io_opts, sizeof(io_opts), "offset=%llu", (unsigned long long)fs_offset);
 	if ((err = io_channel_set_options(fs->io, io_opts)))
-		return ext_fail(b, err, "cannot place the filesystem");
+		return ext_fail(b, err, "placing the filesystem");
 	fs->now = (time_t)o->epoch;
 	fs->umask = 022;
 
@@ -414,17 +414,17 @@ static int make_skeleton(struct build *b, const char *tmp_path, uint64_t fs_offs
 	}
 
 	if ((err = ext2fs_allocate_tables(fs)))
-		return ext_fail(b, err, "cannot lay out the filesystem");
+		return ext_fail(b, err, "laying out the filesystem");
 	/* the inode tables lie in a fresh sparse file: already zero, nothing for the kernel to initialise */
 	for (dgrp_t g = 0; g < fs->group_desc_count; g++)
 		ext2fs_bg_flags_set(fs, g, EXT2_BG_INODE_ZEROED);
 
 	if ((err = ext2fs_mkdir(fs, EXT2_ROOT_INO, EXT2_ROOT_INO, NULL)))
-		return ext_fail(b, err, "cannot create the root directory");
+		return ext_fail(b, err, "creating the root directory");
 	ext2_ino_t lf;
 	if ((err = ext2fs_mkdir(fs, EXT2_ROOT_INO, 0, "lost+found")) ||
 	    (err = ext2fs_lookup(fs, EXT2_ROOT_INO, "lost+found", 10, NULL, &lf)))
-		return ext_fail(b, err, "cannot create lost+found");
+		return ext_fail(b, err, "creating lost+found");
 	for (;;) {
 		struct ext2_inode in;
 		if ((err = ext2fs_read_inode(fs, lf, &in)))
@@ -432,7 +432,7 @@ static int make_skeleton(struct build *b, const char *tmp_path, uint64_t fs_offs
 		if (EXT2_I_SIZE(&in) >= LOST_FOUND_MIN_BYTES)
 			break;
 		if ((err = ext2fs_expand_dir(fs, lf)))
-			return ext_fail(b, err, "cannot grow lost+found");
+			return ext_fail(b, err, "growing lost+found");
 	}
 	if ((rc = settle_inode(b, lf, 0700, 0, 0, "lost+found")))
 		return rc;
@@ -442,16 +442,16 @@ static int make_skeleton(struct build *b, const char *tmp_path, uint64_t fs_offs
 	ext2fs_mark_inode_bitmap2(fs->inode_map, EXT2_BAD_INO);
 	ext2fs_inode_alloc_stats2(fs, EXT2_BAD_INO, +1, 0);
 	if ((err = ext2fs_update_bb_inode(fs, NULL)))
-		return ext_fail(b, err, "cannot create the bad-block inode");
+		return ext_fail(b, err, "creating the bad-block inode");
 
 	if (o->fs != MKDISK_EXT2) {
 		struct ext2fs_journal_params jp;
 		if ((err = ext2fs_get_journal_params(&jp, fs)))
-			return ext_fail(b, err, "cannot size the journal");
+			return ext_fail(b, err, "sizing the journal");
 		/* LAZYINIT: the journal's blocks are holes of a fresh file, already zero */
 		if ((err = ext2fs_add_journal_inode3(fs, &jp, ~0ULL,
 						     EXT2_MKJOURNAL_LAZYINIT | EXT2_MKJOURNAL_NO_MNT_CHECK)))
-			return ext_fail(b, err, "cannot create the journal");
+			return ext_fail(b, err, "creating the journal");
 	}
 	return 0;
 }
@@ -549,12 +549,12 @@ int mkdisk_build_tree(const struct mkdisk_opts *o, const struct fs_tree *tree, s
 	if (!rc) {
 		errcode_t e = ext2fs_set_gdt_csum(b.fs);
 		if (e)
-			rc = ext_fail(&b, e, "cannot finish the group descriptors");
+			rc = ext_fail(&b, e, "finishing the group descriptors");
 	}
 	if (b.fs) {
 		errcode_t e = rc ? (ext2fs_free(b.fs), 0) : ext2fs_close_free(&b.fs);
 		if (!rc && e)
-			rc = ext_fail(&b, e, "cannot write the filesystem");
+			rc = ext_fail(&b, e, "writing the filesystem");
 	}
 	if (!rc && !o->raw)
 		rc = write_table(&b, out.fd, fs_offset);
