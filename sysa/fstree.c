@@ -223,6 +223,12 @@ static int group_links(struct fs_tree *tree, struct img_err *err)
 		/* idx[s..t) is sorted by index, so idx[s] is the first name in tree order */
 		for (size_t k = s; k < t; k++) {
 			struct fs_entry *e = &tree->entries[idx[k]];
+			/* one inode has one mode and owner: a spec that set them on one name only is ambiguous */
+			if (e->mode != first->mode || e->uid != first->uid || e->gid != first->gid) {
+				free(idx);
+				return img_fail(err, -EINVAL, "'/%s' and '/%s' are hard links but the spec gives them "
+						"different modes or owners", first->path, e->path);
+			}
 			e->link_first = idx[s];
 			e->link_last = idx[t - 1];
 			e->nlink = (uint32_t)(t - s);

@@ -303,8 +303,11 @@ static int add_entry(struct build *b, size_t i)
 		b->ino[i] = ino;
 		return err ? ext_fail(b, err, e->path) : 0;
 	}
+	bool lost_found = parent == EXT2_ROOT_INO && !strcmp(name, "lost+found");
+	if (lost_found && !S_ISDIR(e->mode))
+		return img_fail(b->err, -EINVAL, "'/lost+found' in the tree must be a directory (e2fsck needs it)");
 	if (S_ISDIR(e->mode)) {
-		if (parent == EXT2_ROOT_INO && !strcmp(name, "lost+found")) {
+		if (lost_found) {
 			err = ext2fs_lookup(fs, EXT2_ROOT_INO, name, strlen(name), NULL, &ino);
 		} else {
 			err = ext2fs_new_inode(fs, parent, LINUX_S_IFDIR | 0755, NULL, &ino);
@@ -489,6 +492,9 @@ static int check_opts(const struct mkdisk_opts *o, uint64_t *fs_offset, uint64_t
 		return img_fail(err, -EINVAL, "--part-offset %llu leaves no room in a %llu-byte image",
 				(unsigned long long)*fs_offset, (unsigned long long)o->size);
 	*fs_bytes = (o->size - *fs_offset) / MKDISK_BLOCK_SIZE * MKDISK_BLOCK_SIZE;
+	if (*fs_bytes / MKDISK_BLOCK_SIZE > UINT32_MAX)
+		return img_fail(err, -EINVAL, "--size %llu: the filesystem would exceed 16 TiB, the limit without "
+				"the 64bit feature", (unsigned long long)o->size);
 	if (!o->raw && (*fs_offset / MBR_SECTOR_SIZE > UINT32_MAX ||
 			(o->size - *fs_offset) / MBR_SECTOR_SIZE > UINT32_MAX))
 		return img_fail(err, -EINVAL, "a partition of that size or offset does not fit an msdos table (2 TiB)");

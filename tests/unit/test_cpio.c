@@ -340,6 +340,29 @@ START_TEST(spec_rejects_bad_lines_with_their_number)
 }
 END_TEST
 
+START_TEST(spec_must_treat_hard_links_alike)
+{
+	char *src = fx_tmpdir(), *sdir = fx_tmpdir();
+	make_tree(src, 0);
+	char *spec = fx_path(sdir, "spec"), *out = fx_path(sdir, "o.cpio");
+	fx_write(sdir, "spec", "attr /etc/tool-link 0700 0 0\n", 0644);
+	struct initramfs_opts o = { .dir = src, .spec = spec, .output = out, .epoch = 1 };
+	struct img_err err = { 0 };
+	ck_assert_int_eq(initramfs_build(&o, &err), -EINVAL);
+	ck_assert_str_eq(err.msg, "'/bin/tool' and '/etc/tool-link' are hard links but the spec gives them different "
+				  "modes or owners");
+	ck_assert_int_ne(access(out, F_OK), 0);
+	/* giving both names the same attributes is fine */
+	fx_write(sdir, "spec", "attr /etc/tool-link 0700 0 0\nattr /bin/tool 0700 0 0\n", 0644);
+	memset(&err, 0, sizeof(err));
+	ck_assert_msg(initramfs_build(&o, &err) == 0, "%s", err.msg);
+	free(spec);
+	free(out);
+	fx_rmtree(src);
+	fx_rmtree(sdir);
+}
+END_TEST
+
 START_TEST(missing_input_leaves_no_output)
 {
 	char *dir = fx_tmpdir();
@@ -410,6 +433,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, gzip_header_has_no_name_or_time_and_inflates_to_the_archive);
 	tcase_add_test(tc, spec_adds_devices_and_owners);
 	tcase_add_test(tc, spec_rejects_bad_lines_with_their_number);
+	tcase_add_test(tc, spec_must_treat_hard_links_alike);
 	tcase_add_test(tc, missing_input_leaves_no_output);
 	tcase_add_test(tc, epoch_parsing);
 	tcase_add_test(tc, normalise_paths);
