@@ -26,6 +26,7 @@ static void usage(FILE *out)
 		"  -t, --fs TYPE            ext4 (default), ext3 or ext2\n"
 		"  -p, --part-offset SIZE   where the partition starts (default 1M)\n"
 		"  -r, --raw                a bare filesystem, no partition table\n"
+		"  -i, --inode-ratio SIZE   bytes of filesystem per inode (default 16K; more files: 4K)\n"
 		"      --spec FILE          device nodes, owners and other entries (docs/images.md)\n"
 		"  -L, --label TEXT         volume label (at most 16 bytes)\n"
 		"  -U, --uuid UUID          filesystem UUID instead of the derived one\n",
@@ -78,6 +79,7 @@ int cmd_mkdisk(int argc, char **argv)
 		{ "fs", required_argument, NULL, 't' },
 		{ "part-offset", required_argument, NULL, 'p' },
 		{ "raw", no_argument, NULL, 'r' },
+		{ "inode-ratio", required_argument, NULL, 'i' },
 		{ "spec", required_argument, NULL, OPT_SPEC },
 		{ "label", required_argument, NULL, 'L' },
 		{ "uuid", required_argument, NULL, 'U' },
@@ -92,7 +94,7 @@ int cmd_mkdisk(int argc, char **argv)
 	bool have_size = false, have_offset = false;
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, ":o:s:t:p:rL:U:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":o:s:t:p:ri:L:U:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': o.output = optarg; break;
 		case 's':
@@ -112,6 +114,17 @@ int cmd_mkdisk(int argc, char **argv)
 			have_offset = true;
 			break;
 		case 'r': o.raw = true; break;
+		case 'i': {
+			uint64_t ratio;
+			if (size_arg("--inode-ratio", optarg, &ratio))
+				return EXIT_USAGE;
+			if (ratio > UINT32_MAX) {
+				diag_error("mkdisk: --inode-ratio '%s' is too large", optarg);
+				return EXIT_USAGE;
+			}
+			o.bytes_per_inode = (uint32_t)ratio;
+			break;
+		}
 		case OPT_SPEC: o.spec = optarg; break;
 		case 'L': o.label = optarg; break;
 		case 'U':

@@ -105,6 +105,7 @@ static int derive_ids(struct build *b, uint8_t uuid[16])
 	put_u64(md, o->raw ? 0 : o->part_offset);
 	put_u64(md, o->epoch);
 	put_str(md, o->label);
+	put_u64(md, o->bytes_per_inode);
 	put_u64(md, b->t->root_mode | (uint64_t)b->t->root_uid << 32);
 	put_u64(md, b->t->root_gid);
 	for (size_t i = 0; i < b->t->count; i++) {
@@ -366,7 +367,7 @@ static int make_skeleton(struct build *b, const char *tmp_path, uint64_t fs_offs
 	struct ext2_super_block param;
 	memset(&param, 0, sizeof(param));
 	uint64_t blocks = fs_bytes / MKDISK_BLOCK_SIZE;
-	uint64_t inodes = fs_bytes / MKDISK_BYTES_PER_INODE;
+	uint64_t inodes = fs_bytes / (o->bytes_per_inode ? o->bytes_per_inode : MKDISK_BYTES_PER_INODE);
 	if (inodes < b->t->count + INODE_MARGIN)
 		inodes = b->t->count + INODE_MARGIN;
 	if (inodes > UINT32_MAX)
@@ -482,6 +483,9 @@ static int check_opts(const struct mkdisk_opts *o, uint64_t *fs_offset, uint64_t
 	if (o->size == 0 || o->size % MBR_SECTOR_SIZE)
 		return img_fail(err, -EINVAL, "--size %llu is not a positive multiple of 512 bytes",
 				(unsigned long long)o->size);
+	if (o->bytes_per_inode && o->bytes_per_inode < MKDISK_MIN_BYTES_PER_INODE)
+		return img_fail(err, -EINVAL, "--inode-ratio %u is below %u bytes per inode", o->bytes_per_inode,
+				MKDISK_MIN_BYTES_PER_INODE);
 	if (o->label && strlen(o->label) > LABEL_MAX)
 		return img_fail(err, -EINVAL, "label '%s' is longer than %d bytes", o->label, LABEL_MAX);
 	*fs_offset = o->raw ? 0 : o->part_offset;

@@ -23,6 +23,7 @@ enum mkdisk_fs { MKDISK_EXT4, MKDISK_EXT3, MKDISK_EXT2 };
 #define MKDISK_BLOCK_SIZE 4096u
 #define MKDISK_INODE_SIZE 256u
 #define MKDISK_BYTES_PER_INODE 16384u               /* mke2fs's default ratio; raised when the tree needs more */
+#define MKDISK_MIN_BYTES_PER_INODE 1024u
 
 struct mkdisk_opts {
 	const char *dir;          /* source tree (mkdisk_build only) */
@@ -33,6 +34,7 @@ struct mkdisk_opts {
 	bool raw;                 /* a bare filesystem, no partition table */
 	uint64_t part_offset;     /* bytes; a multiple of 512, at least 512 (ignored when raw) */
 	uint32_t epoch;           /* every timestamp (sysa/epoch.h) */
+	uint32_t bytes_per_inode; /* 0: MKDISK_BYTES_PER_INODE; at least MKDISK_MIN_BYTES_PER_INODE */
 	const char *label;        /* volume label (at most 16 bytes) or NULL */
 	bool have_uuid;
 	uint8_t uuid[16];         /* when have_uuid: the filesystem UUID to use */

@@ -4,7 +4,7 @@
 set -u
 : "${LBVM:?set LBVM to the lbvm binary}"
 work=$(mktemp -d /tmp/lbvm-images-XXXXXX)
-trap 'chmod -R u+rwX "$work" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'umount "$work/mnt" 2>/dev/null; chmod -R u+rwX "$work" 2>/dev/null; rm -rf "$work"' EXIT
 export SOURCE_DATE_EPOCH=1700000000
 
 pass() { echo "PASS $1"; }
@@ -280,6 +280,7 @@ expect_fail fail_content_too_big "$o" mkdisk "$work/c" -o "$o" --size 6M --fs ex
 expect_fail fail_bad_size "$o" mkdisk "$work/a" -o "$o" --size 12Q
 expect_fail fail_bad_fs "$o" mkdisk "$work/a" -o "$o" --size 16M --fs xfs
 expect_fail fail_bad_offset "$o" mkdisk "$work/a" -o "$o" --size 16M --part-offset 100
+expect_fail fail_bad_inode_ratio "$o" mkdisk "$work/a" -o "$o" --size 16M --inode-ratio 10
 expect_fail fail_no_output_dir "$work/nodir/o" mkinitramfs "$work/a" -o "$work/nodir/o"
 # a full output disk, as the kernel reports it to an ordinary process: RLIMIT_FSIZE (EFBIG)
 (ulimit -f 200 && trap '' XFSZ && exec "$LBVM" mkinitramfs "$work/c" -o "$o") >/dev/null 2>"$work/err"
@@ -306,6 +307,29 @@ expect_fail fail_disk_missing_path "$o" disk cat "$work/repro_mkdisk_ext4.a" /no
 expect_fail fail_disk_not_an_image "$o" disk ls "$work/spec" /
 mkdir -p "$work/exists"
 expect_fail fail_disk_get_onto_existing "$work/exists.tmp" disk get "$work/repro_mkdisk_ext4.a" / -o "$work/exists"
+
+# ---- the host kernel, where it may mount (root with loop devices): mount, write, unmount, e2fsck ----
+kernel_mount() {
+	part_of "$work/repro_mkdisk_ext4.a" 2048
+	mkdir -p "$work/mnt"
+	timeout 30 mount -o loop -t ext4 "$work/part.img" "$work/mnt" 2>"$work/err" || return 2
+	ok=0
+	diff -r --no-dereference -x lost+found -x dev "$work/a" "$work/mnt" >/dev/null 2>&1 &&
+		[ "$(stat -c %t,%T "$work/mnt/dev/console")" = 5,1 ] &&
+		mkdir "$work/mnt/new" && cp -r "$work/mnt/usr" "$work/mnt/new/" && ok=1
+	umount "$work/mnt" || { fail kernel_mounts_disk "could not unmount $work/mnt"; return 1; }
+	[ "$ok" = 1 ] && e2fsck -fn "$work/part.img" >/dev/null 2>&1
+}
+if [ "$(id -u)" != 0 ]; then
+	skip kernel_mounts_disk "needs root for a loop mount; the in-guest test below is the rootless check"
+else
+	kernel_mount
+	case $? in
+	0) pass kernel_mounts_disk ;;
+	2) skip kernel_mounts_disk "this host refuses loop mounts: $(cat "$work/err")" ;;
+	*) fail kernel_mounts_disk "content differs after mount, or e2fsck unclean after the kernel wrote to it" ;;
+	esac
+fi
 
 # ---- in the guest ----
 skip boot_initramfs_and_mount_disk_in_guest "needs the KVM test host and the AHCI disk controller; the lead wires it into tests/host/"
