@@ -19,6 +19,7 @@
 #define EXT_MAGIC 0xef53
 #define STAGE_NAME "n"               /* the node inside the staging directory */
 #define NFTW_FDS 32
+#define SYMLINK_MAX 65536            /* Linux caps targets at one page; more means a damaged inode */
 
 struct disk_image {
 	ext2_filsys fs;
@@ -281,6 +282,8 @@ int disk_read_link(struct disk_image *d, uint32_t ino, char **target, struct img
 	if (e)
 		return ext_fail(err, e, "cannot read", "symlink");
 	size_t len = EXT2_I_SIZE(&in);
+	if (len > SYMLINK_MAX)
+		return img_fail(err, -EINVAL, "a symlink of %zu bytes (damaged image)", len);
 	char *t = calloc(1, len + 1);
 	if (!t)
 		return img_fail(err, -ENOMEM, "out of memory");
@@ -382,12 +385,16 @@ struct getter {
 	struct disk_get_stats *stats;
 	struct seen_link *seen;
 	size_t nseen, capseen;
+	uint8_t *dir_done;      /* bitmap over inode numbers: a directory reached twice means a damaged image */
+	uint32_t ninodes;
 	int as_root;
 };
 
 static char *join(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
+	if (la && a[la - 1] == '/')
+		la--; /* "/" + "x" is "/x" */
 	char *s = malloc(la + lb + 2);
 	if (s) {
 		memcpy(s, a, la);
@@ -420,6 +427,9 @@ static int get_node(struct getter *g, const struct disk_stat *st, const char *na
 
 static int get_dir(struct getter *g, const struct disk_stat *st, const char *name, const char *dest)
 {
+	if (st->ino == 0 || st->ino > g->ninodes || (g->dir_done[st->ino / 8] & (1u << (st->ino % 8))))
+		return img_fail(g->err, -EINVAL, "%s: directory reached twice or out of range (damaged image)", name);
+	g->dir_done[st->ino / 8] |= (uint8_t)(1u << (st->ino % 8));
 	if (mkdir(dest, 0700) != 0)
 		return host_fail(g, "create directory", dest);
 	struct dir_list l;
@@ -565,7 +575,9 @@ int disk_get(struct disk_image *d, const char *path, const char *dest, struct di
 	}
 	char *node = join(stage, STAGE_NAME);
 	struct getter g = { .d = d, .err = err, .stats = stats, .as_root = geteuid() == 0 };
-	if (!node)
+	g.ninodes = d->fs->super->s_inodes_count;
+	g.dir_done = calloc((size_t)g.ninodes / 8 + 1, 1);
+	if (!node || !g.dir_done)
 		rc = img_fail(err, -ENOMEM, "out of memory");
 	else
 		rc = get_node(&g, &st, path, node);
@@ -575,6 +587,7 @@ int disk_get(struct disk_image *d, const char *path, const char *dest, struct di
 	for (size_t i = 0; i < g.nseen; i++)
 		free(g.seen[i].path);
 	free(g.seen);
+	free(g.dir_done);
 	free(node);
 	free(stage);
 	return rc;

@@ -6,6 +6,7 @@ set -u
 work=$(mktemp -d /tmp/lbvm-images-XXXXXX)
 trap 'umount "$work/mnt" 2>/dev/null; chmod -R u+rwX "$work" 2>/dev/null; rm -rf "$work"' EXIT
 export SOURCE_DATE_EPOCH=1700000000
+export TZ=UTC LC_ALL=C # cpio -tv and dumpe2fs print local dates
 
 pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1: $2"; }
@@ -250,6 +251,20 @@ if "$LBVM" disk get "$work/repro_mkdisk_ext4.a" /etc/conf -o "$work/one" && cmp 
 	pass disk_get_single_file
 else
 	fail disk_get_single_file "content or mode differs"
+fi
+
+# a damaged image whose directory links back to its ancestor: refused, not copied forever
+if have debugfs && "$LBVM" mkdisk "$work/a" -o "$work/loop.img" --size 16M --raw --fs ext2 &&
+   debugfs -w -R "link /usr /usr/src/up" "$work/loop.img" >/dev/null 2>&1; then
+	"$LBVM" disk get "$work/loop.img" / -o "$work/loop-out" 2>"$work/err"
+	rc=$?
+	if [ "$rc" = 2 ] && grep -q 'usr/src/up: directory reached twice' "$work/err" && ! ls -d "$work"/loop-out* >/dev/null 2>&1; then
+		pass disk_get_refuses_directory_loop
+	else
+		fail disk_get_refuses_directory_loop "exit $rc: $(cat "$work/err")"
+	fi
+else
+	skip disk_get_refuses_directory_loop "debugfs (e2fsprogs) could not link a loop into a test image"
 fi
 
 # ---- failures: one line on stderr, exit 2, nothing under the final name ----
