@@ -347,4 +347,4 @@ else
 fi
 
 # ---- in the guest ----
-skip boot_initramfs_and_mount_disk_in_guest "needs the KVM test host and the AHCI disk controller; the lead wires it into tests/host/"
+skip boot_initramfs_and_mount_disk_in_lbvm_guest "needs lbvm boot with the AHCI disk in the KVM test host (tests/host/); the same images in a QEMU guest: test_images_guest.sh"
