@@ -208,7 +208,7 @@ static int group_links(struct fs_tree *tree, struct img_err *err)
 		struct fs_entry *e = &tree->entries[i];
 		e->link_first = e->link_last = i;
 		e->nlink = S_ISDIR(e->mode) ? 2 : 1;
-		if (S_ISREG(e->mode) && e->source)
+		if (S_ISREG(e->mode) && e->source && e->host_ino != 0)
 			idx[n++] = i;
 	}
 	link_sort_base = tree->entries;

@@ -23,7 +23,8 @@ struct fs_entry {
 	size_t link_first;   /* index of the first entry of its hard-link group (its own index if none) */
 	size_t link_last;    /* index of the last entry of that group */
 	uint32_t nlink;      /* regular files: names in the tree; directories: 2 + subdirectories */
-	/* host identity, only to find hard links */
+	/* host identity, only to find hard links: regular files with equal non-zero (dev, ino) are one file.
+	 * Entries made in memory leave host_ino 0 and stay files of their own. */
 	dev_t host_dev;
 	ino_t host_ino;
 };
@@ -42,7 +43,8 @@ void fstree_free(struct fs_tree *tree);
 /* Read DIR recursively (lstat, never following symlinks). Owners become 0:0. 0 or -errno with err. */
 int fstree_scan(struct fs_tree *tree, const char *dir, struct img_err *err);
 
-/* Append one entry (path already normalised); the caller sorts with fstree_finish. -ENOMEM or 0. */
+/* Append one entry (path already normalised, see fstree_normalise); the tree takes ownership of its
+ * malloc'ed path, source and target. Call fstree_finish after the last one. -ENOMEM or 0. */
 int fstree_add(struct fs_tree *tree, const struct fs_entry *entry);
 
 /* Sort the entries bytewise by path (fstree_find needs a sorted tree). */

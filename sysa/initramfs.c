@@ -89,6 +89,27 @@ int initramfs_write_tree(struct cpio_writer *w, const struct fs_tree *tree, uint
 	return rc;
 }
 
+int initramfs_build_tree(const struct initramfs_opts *opts, const struct fs_tree *tree, struct img_err *err)
+{
+	struct atomic_file out;
+	int rc = atomic_file_open(&out, opts->output);
+	if (rc)
+		return img_fail(err, rc, "cannot create %s: %s", opts->output, strerror(-rc));
+	struct cpio_writer w;
+	rc = cpio_writer_init(&w, out.fd, opts->output, opts->gzip, err);
+	if (!rc)
+		rc = initramfs_write_tree(&w, tree, opts->epoch);
+	cpio_writer_free(&w);
+	if (rc) {
+		atomic_file_abort(&out);
+		return rc;
+	}
+	rc = atomic_file_commit(&out, OUTPUT_MODE);
+	if (rc)
+		return img_fail(err, rc, "cannot write %s: %s", opts->output, strerror(-rc));
+	return 0;
+}
+
 int initramfs_build(const struct initramfs_opts *opts, struct img_err *err)
 {
 	struct fs_tree tree;
@@ -98,28 +119,8 @@ int initramfs_build(const struct initramfs_opts *opts, struct img_err *err)
 		rc = spec_apply_file(&tree, opts->spec, err);
 	if (!rc)
 		rc = fstree_finish(&tree, err);
-	if (rc) {
-		fstree_free(&tree);
-		return rc;
-	}
-	struct atomic_file out;
-	rc = atomic_file_open(&out, opts->output);
-	if (rc) {
-		fstree_free(&tree);
-		return img_fail(err, rc, "cannot create %s: %s", opts->output, strerror(-rc));
-	}
-	struct cpio_writer w;
-	rc = cpio_writer_init(&w, out.fd, opts->output, opts->gzip, err);
 	if (!rc)
-		rc = initramfs_write_tree(&w, &tree, opts->epoch);
-	cpio_writer_free(&w);
+		rc = initramfs_build_tree(opts, &tree, err);
 	fstree_free(&tree);
-	if (rc) {
-		atomic_file_abort(&out);
-		return rc;
-	}
-	rc = atomic_file_commit(&out, OUTPUT_MODE);
-	if (rc)
-		return img_fail(err, rc, "cannot write %s: %s", opts->output, strerror(-rc));
-	return 0;
+	return rc;
 }

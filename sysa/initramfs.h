@@ -27,8 +27,11 @@ struct initramfs_opts {
 /* Build the whole archive. 0 or a negative code with err filled; on failure OUTPUT is untouched. */
 int initramfs_build(const struct initramfs_opts *opts, struct img_err *err);
 
-/* Write the members of a finished tree (fstree_finish) to W, trailer included. For callers that assemble
- * their own tree in memory (e.g. the sysa initramfs of a bootstrap run). */
+/* The same from a finished tree (fstree_finish) that the caller assembled, e.g. the sysa initramfs of a
+ * bootstrap run; opts->dir and opts->spec are not used. */
+int initramfs_build_tree(const struct initramfs_opts *opts, const struct fs_tree *tree, struct img_err *err);
+
+/* Write the members of a finished tree to an open writer, trailer included. */
 int initramfs_write_tree(struct cpio_writer *w, const struct fs_tree *tree, uint32_t epoch);
 
 #endif

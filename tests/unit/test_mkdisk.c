@@ -9,6 +9,7 @@
 
 #include "img_fixture.h"
 #include "sysa/fstree.h"
+#include "sysa/initramfs.h"
 #include "sysc/disk_read.h"
 #include "sysc/mbr.h"
 #include "sysc/mkdisk.h"
@@ -398,6 +399,68 @@ START_TEST(get_copies_a_tree_out_and_never_overwrites)
 }
 END_TEST
 
+static void add(struct fs_tree *t, const char *path, uint32_t mode, const char *source, uint64_t size)
+{
+	struct fs_entry e;
+	memset(&e, 0, sizeof(e));
+	e.path = strdup(path);
+	e.mode = mode;
+	e.size = size;
+	e.source = source ? strdup(source) : NULL;
+	if (S_ISCHR(mode)) {
+		e.rdev_major = 5;
+		e.rdev_minor = 1;
+	}
+	ck_assert_int_eq(fstree_add(t, &e), 0);
+}
+
+/* What `lbvm bootstrap` will do: assemble a tree in memory, build both images from it. */
+START_TEST(in_memory_tree_from_c)
+{
+	char *w = fx_tmpdir();
+	fx_write(w, "payload", "same bytes\n", 0644);
+	char *payload = fx_path(w, "payload"), *img = fx_path(w, "d.img"), *cpio = fx_path(w, "i.cpio");
+	struct fs_tree t;
+	fstree_init(&t);
+	/* any order: fstree_finish sorts */
+	add(&t, "etc/b", S_IFREG | 0644, payload, 11);
+	add(&t, "dev/console", S_IFCHR | 0600, NULL, 0);
+	add(&t, "etc", S_IFDIR | 0755, NULL, 0);
+	add(&t, "etc/a", S_IFREG | 0600, payload, 11);
+	add(&t, "dev", S_IFDIR | 0755, NULL, 0);
+	struct img_err err = { 0 };
+	ck_assert_msg(fstree_finish(&t, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(t.entries[0].path, "dev");
+	struct mkdisk_opts o;
+	opts_for(&o, NULL, img);
+	ck_assert_msg(mkdisk_build_tree(&o, &t, &err) == 0, "%s", err.msg);
+	struct initramfs_opts io = { .output = cpio, .epoch = TEST_EPOCH };
+	ck_assert_msg(initramfs_build_tree(&io, &t, &err) == 0, "%s", err.msg);
+	fstree_free(&t);
+	struct disk_image *d;
+	ck_assert_int_eq(disk_open(&d, img, 0, &err), 0);
+	struct disk_stat a, b, c;
+	stat_ok(d, "/etc/a", &a);
+	stat_ok(d, "/etc/b", &b);
+	stat_ok(d, "/dev/console", &c);
+	ck_assert_uint_ne(a.ino, b.ino); /* two files with one source are not hard links */
+	ck_assert_uint_eq(a.nlink, 1);
+	ck_assert_uint_eq(a.mode, S_IFREG | 0600);
+	ck_assert_uint_eq(b.size, 11);
+	ck_assert_uint_eq(c.rdev_major, 5);
+	disk_close(d);
+	size_t len;
+	unsigned char *buf = fx_slurp(cpio, &len);
+	ck_assert_uint_gt(len, 0);
+	ck_assert_ptr_nonnull(memmem(buf, len, "etc/a", 6));
+	free(buf);
+	free(payload);
+	free(img);
+	free(cpio);
+	fx_rmtree(w);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("mkdisk");
@@ -413,6 +476,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, failures_leave_no_output);
 	tcase_add_test(tc, reader_rejects_what_is_not_an_image);
 	tcase_add_test(tc, get_copies_a_tree_out_and_never_overwrites);
+	tcase_add_test(tc, in_memory_tree_from_c);
 	suite_add_tcase(s, tc);
 	return s;
 }
