@@ -35,12 +35,20 @@ static void put(const char *rel, const char *text)
 		abort();
 }
 
+static int rm(const char *path, const struct stat *sb, int type, struct FTW *ftw);
+
+static void cleanup(void)
+{
+	nftw(dir, rm, MAX_DEPTH, FTW_PHYS | FTW_DEPTH);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
 	if (!mkdtemp(dir))
 		abort();
+	atexit(cleanup);
 	char p[256], q[256];
 	snprintf(p, sizeof(p), "%s/t", dir);
 	mkdir(p, 0755);
