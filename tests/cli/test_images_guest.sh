@@ -57,6 +57,9 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 for m in $(cat /mods/order); do insmod /mods/$m || echo "GUEST insmod-failed $m"; done
+# what the initramfs itself carried: a hard link, and a device node made by the spec
+[ /bin/busybox -ef /bin/busybox-again ] && [ -s /bin/busybox-again ] && echo "GUEST initramfs hardlink=ok"
+echo "GUEST initramfs node=$(stat -c '%F %t %T %a' /spec/null)"
 i=0 # wait for the three disks' partitions to be probed
 while [ "$(ls /dev/sd* 2>/dev/null | wc -l)" -lt 5 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 # disks are told apart by their content (probe order can vary): each carries /disk-id
@@ -74,7 +77,8 @@ done
 poweroff -f
 INIT
 chmod 755 "$work/root/init"
-printf 'dir /dev 0755 0 0\nnod /dev/console 0600 0 0 c 5 1\n' > "$work/spec"
+ln "$work/root/bin/busybox" "$work/root/bin/busybox-again"
+printf 'dir /dev 0755 0 0\nnod /dev/console 0600 0 0 c 5 1\ndir /spec 0755 0 0\nnod /spec/null 0640 0 0 c 1 3\n' > "$work/spec"
 
 mkdir -p "$work/tree/etc" "$work/tree/usr/src"
 printf 'key=value\n' > "$work/tree/etc/conf"
@@ -103,6 +107,9 @@ guest=$(tr -d '\r' < "$work/console" | grep -ao 'GUEST .*')
 
 ok=1
 why=
+for want in "initramfs hardlink=ok" "initramfs node=character special file 1 3 640"; do
+	echo "$guest" | grep -qx "GUEST $want" || { ok=0; why="$why $want"; }
+done
 for c in "ext4 2048" "ext3 2048" "ext2 0"; do
 	set -- $c
 	for want in "type=$1" "conf=key=value" "entries=$entries" "link=../etc/conf" "unmounted"; do
