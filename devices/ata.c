@@ -165,7 +165,7 @@ void ata_identify(const struct ata_drive *drive, uint16_t id[256])
 	id[ID_LBA28_CAPACITY + 1] = (uint16_t)(lba28 >> 16);
 	id[ID_MWDMA] = MWDMA_MODES_0_2;
 	if (drive->mwdma_mode != XFER_MODE_NONE)
-		id[ID_MWDMA] |= (uint16_t)(0x100 << drive->mwdma_mode);
+		id[ID_MWDMA] |= (uint16_t)(MODE_SELECTED << drive->mwdma_mode);
 	id[ID_PIO_MODES] = PIO_MODES_3_4;
 	id[ID_EIDE_DMA_MIN] = id[ID_EIDE_DMA_TIME] = id[ID_EIDE_PIO] = id[ID_EIDE_PIO_IORDY] = CYCLE_TIME_NS;
 	id[ID_QUEUE_DEPTH] = ATA_NCQ_DEPTH - 1;
