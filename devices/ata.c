@@ -45,6 +45,8 @@
 #define ID_INTEGRITY         255
 
 #define ID_VALID_BIT         0x4000 /* "bit 14 shall be one" in several words */
+#define CONFIG_FIXED_ATA     0x0040 /* word 0: an ATA device, fixed medium */
+#define MAX_MULTIPLE_TAG     0x8000 /* word 47: bits 15:8 are 80h */
 #define CAP_DMA              0x0100
 #define CAP_LBA              0x0200
 #define CAP_IORDY_DISABLE    0x0400
@@ -73,6 +75,7 @@
 #define PIO_MODES_3_4        0x0003
 #define MWDMA_MODES_0_2      0x0007
 #define UDMA_MODES_0_6       0x007f
+#define MODE_SELECTED        0x0100 /* words 63 and 88: bit 8 + n marks mode n as selected */
 #define CYCLE_TIME_NS        120
 
 /* Geometry reported for old software: 16 heads, 63 sectors per track, at most 16383 cylinders. */
@@ -144,7 +147,7 @@ void ata_identify(const struct ata_drive *drive, uint16_t id[256])
 	char serial[24];
 	snprintf(serial, sizeof(serial), "LBVM%016u", drive->index);
 
-	id[ID_CONFIG] = 0x0040; /* fixed ATA device */
+	id[ID_CONFIG] = CONFIG_FIXED_ATA;
 	id[ID_CYLINDERS] = id[ID_CUR_CYLINDERS] = (uint16_t)cyl;
 	id[ID_HEADS] = id[ID_CUR_HEADS] = CHS_HEADS;
 	id[ID_SECTORS] = id[ID_CUR_SECTORS] = CHS_SECTORS;
@@ -153,7 +156,7 @@ void ata_identify(const struct ata_drive *drive, uint16_t id[256])
 	put_string(id, ID_SERIAL, 20, serial);
 	put_string(id, ID_FIRMWARE, 8, FIRMWARE);
 	put_string(id, ID_MODEL, 40, MODEL);
-	id[ID_MAX_MULTIPLE] = 0x8000 | ATA_MAX_MULTIPLE;
+	id[ID_MAX_MULTIPLE] = MAX_MULTIPLE_TAG | ATA_MAX_MULTIPLE;
 	id[ID_CAPABILITY] = CAP_DMA | CAP_LBA | CAP_IORDY | CAP_IORDY_DISABLE;
 	id[ID_CAPABILITY_2] = ID_VALID_BIT;
 	id[ID_FIELD_VALID] = FIELD_64_70 | FIELD_88;
@@ -162,7 +165,7 @@ void ata_identify(const struct ata_drive *drive, uint16_t id[256])
 	id[ID_LBA28_CAPACITY + 1] = (uint16_t)(lba28 >> 16);
 	id[ID_MWDMA] = MWDMA_MODES_0_2;
 	if (drive->mwdma_mode != XFER_MODE_NONE)
-		id[ID_MWDMA] |= (uint16_t)(0x100 << drive->mwdma_mode);
+		id[ID_MWDMA] |= (uint16_t)(MODE_SELECTED << drive->mwdma_mode);
 	id[ID_PIO_MODES] = PIO_MODES_3_4;
 	id[ID_EIDE_DMA_MIN] = id[ID_EIDE_DMA_TIME] = id[ID_EIDE_PIO] = id[ID_EIDE_PIO_IORDY] = CYCLE_TIME_NS;
 	id[ID_QUEUE_DEPTH] = ATA_NCQ_DEPTH - 1;
@@ -176,7 +179,7 @@ void ata_identify(const struct ata_drive *drive, uint16_t id[256])
 	id[ID_CSF_DEFAULT] = ID_VALID_BIT | CSE_GPL;
 	id[ID_UDMA] = UDMA_MODES_0_6;
 	if (drive->udma_mode != XFER_MODE_NONE)
-		id[ID_UDMA] |= (uint16_t)(0x100 << drive->udma_mode);
+		id[ID_UDMA] |= (uint16_t)(MODE_SELECTED << drive->udma_mode);
 	for (unsigned i = 0; i < 4; i++)
 		id[ID_LBA48_CAPACITY + i] = (uint16_t)(sectors >> (16 * i));
 	id[ID_SECTOR_SIZE] = SECTOR_SIZE_VALID; /* one 512-byte logical sector per physical sector */

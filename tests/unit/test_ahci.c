@@ -982,6 +982,115 @@ START_TEST(bar_moves_and_teardown)
 }
 END_TEST
 
+START_TEST(other_commands_and_registers)
+{
+	uint8_t fis[20], id[512];
+	/* Verify, idle, standby, diagnostics, native max (28-bit). */
+	h2d(fis, ATA_CMD_VERIFY_EXT, DISK_SECTORS - 8, 8, 0, ATA_DEVICE_LBA);
+	issue(0, 0, fis, NULL, 0, false);
+	expect_ok(0, 0);
+	h2d(fis, ATA_CMD_VERIFY, DISK_SECTORS - 8, 9, 0, ATA_DEVICE_LBA);
+	issue(0, 0, fis, NULL, 0, false);
+	expect_error(0, 0, ATA_ERROR_IDNF | ATA_ERROR_ABRT, false);
+	recover(0);
+	const uint8_t quiet[] = { ATA_CMD_IDLE_IMMEDIATE, ATA_CMD_STANDBY_IMMEDIATE, ATA_CMD_IDLE, ATA_CMD_STANDBY };
+	for (unsigned i = 0; i < sizeof(quiet); i++) {
+		h2d(fis, quiet[i], 0, 0, 0, 0);
+		issue(0, 1, fis, NULL, 0, false);
+		expect_ok(0, 1);
+	}
+	h2d(fis, ATA_CMD_EXEC_DIAGNOSTIC, 0, 0, 0, 0);
+	issue(0, 2, fis, NULL, 0, false);
+	ck_assert_uint_eq(rfis(0, AHCI_RFIS_RFIS)[3], ATA_DIAG_PASSED);
+	ck_assert_uint_eq(rfis(0, AHCI_RFIS_RFIS)[4], 1);
+	h2d(fis, ATA_CMD_READ_NATIVE_MAX, 0, 0, 0, ATA_DEVICE_LBA);
+	issue(0, 3, fis, NULL, 0, false);
+	const uint8_t *d2h = rfis(0, AHCI_RFIS_RFIS);
+	ck_assert_uint_eq(d2h[4] | d2h[5] << 8 | d2h[6] << 16, DISK_SECTORS - 1);
+	/* Transfer modes: multiword DMA 2 and PIO 4 are accepted and shown; nonsense is refused. */
+	pwr(0, AHCI_PxIS, ~0u);
+	h2d(fis, ATA_CMD_SET_FEATURES, 0, 0x22, 0x03, 0);
+	issue(0, 4, fis, NULL, 0, false);
+	expect_ok(0, 4);
+	identify(0, id);
+	ck_assert_uint_eq(id_word(id, 63), 0x0007 | 0x0400);
+	ck_assert_uint_eq(id_word(id, 88), 0x007f);
+	h2d(fis, ATA_CMD_SET_FEATURES, 0, 0x0c, 0x03, 0);
+	issue(0, 4, fis, NULL, 0, false);
+	expect_ok(0, 4);
+	h2d(fis, ATA_CMD_SET_FEATURES, 0, 0x47, 0x03, 0);
+	issue(0, 4, fis, NULL, 0, false);
+	expect_error(0, 4, ATA_ERROR_ABRT, false);
+	recover(0);
+	h2d(fis, ATA_CMD_SET_MULTIPLE, 0, 3, 0, 0); /* not a power of two */
+	issue(0, 5, fis, NULL, 0, false);
+	expect_error(0, 5, ATA_ERROR_ABRT, false);
+	recover(0);
+	/* Address registers read back with their reserved low bits clear. */
+	port_stop(0);
+	pwr(0, AHCI_PxCLB, CLB(0) | 0x3ff);
+	pwr(0, AHCI_PxFB, FB(0) | 0xff);
+	pwr(0, AHCI_PxCLBU, 1);
+	pwr(0, AHCI_PxFBU, 2);
+	ck_assert_uint_eq(prd_(0, AHCI_PxCLB), CLB(0));
+	ck_assert_uint_eq(prd_(0, AHCI_PxFB), FB(0));
+	ck_assert_uint_eq(prd_(0, AHCI_PxCLBU), 1);
+	ck_assert_uint_eq(prd_(0, AHCI_PxFBU), 2);
+	/* PxSCTL.DET = 4 takes the phy offline; DET = 0 brings the link back. */
+	pwr(0, AHCI_PxSCTL, 4);
+	ck_assert_uint_eq(prd_(0, AHCI_PxSCTL), 4);
+	ck_assert_uint_eq(prd_(0, AHCI_PxSSTS), 4);
+	pwr(0, AHCI_PxSCTL, 0);
+	ck_assert_uint_eq(prd_(0, AHCI_PxSSTS), 0x133);
+}
+END_TEST
+
+/* The image shrinks under lbvm (another process truncates it): reads end with UNC, not a crash. */
+START_TEST(host_io_errors_are_ata_errors)
+{
+	ck_assert_int_eq(truncate(paths[0], 512 * 16), 0);
+	uint8_t fis[20];
+	struct prd prd = { DATA, 8 * 512 };
+	h2d(fis, ATA_CMD_READ_DMA_EXT, 100, 8, 0, ATA_DEVICE_LBA);
+	issue(0, 0, fis, &prd, 1, false);
+	expect_error(0, 0, ATA_ERROR_UNC, false);
+	recover(0);
+	h2d(fis, ATA_CMD_READ_FPDMA_QUEUED, 100, 2 << 3, 8, ATA_DEVICE_LBA);
+	prepare(0, 2, fis, 5, &prd, 1, false, CTBA(0, 2));
+	pwr(0, AHCI_PxSACT, 4);
+	pwr(0, AHCI_PxCI, 4);
+	expect_error(0, 2, ATA_ERROR_UNC, true);
+}
+END_TEST
+
+/* IDENTIFY of a 3 TB sparse image: LBA48 exact, LBA28 and CHS clamped. */
+START_TEST(identify_of_a_large_image)
+{
+	char big[160];
+	snprintf(big, sizeof(big), "%s/big.img", dir);
+	int fd = open(big, O_RDWR | O_CREAT, 0600);
+	ck_assert_int_ge(fd, 0);
+	uint64_t sectors = UINT64_C(3) << 31; /* 3 TiB */
+	ck_assert_int_eq(ftruncate(fd, (off_t)(sectors * 512)), 0);
+	close(fd);
+	struct disk_image *img = NULL;
+	ck_assert_int_eq(disk_image_open(big, true, &img, NULL), 0);
+	struct ata_drive drive;
+	ata_drive_init(&drive, img, 3);
+	uint16_t id[256];
+	ata_identify(&drive, id);
+	uint64_t lba48 = 0;
+	for (unsigned i = 0; i < 4; i++)
+		lba48 |= (uint64_t)id[100 + i] << (16 * i);
+	ck_assert_uint_eq(lba48, sectors);
+	ck_assert_uint_eq(id[60] | (uint32_t)id[61] << 16, 0x0fffffffu);
+	ck_assert_uint_eq(id[1], 16383);
+	ck_assert_uint_eq(id[3], 16);
+	ck_assert_uint_eq(id[6], 63);
+	disk_image_close(img);
+}
+END_TEST
+
 START_TEST(create_refuses_bad_disk_counts)
 {
 	struct ahci *other = NULL;
@@ -1013,6 +1122,9 @@ int main(void)
 	tcase_add_test(tc, interrupt_gating);
 	tcase_add_test(tc, bar_moves_and_teardown);
 	tcase_add_test(tc, create_refuses_bad_disk_counts);
+	tcase_add_test(tc, other_commands_and_registers);
+	tcase_add_test(tc, host_io_errors_are_ata_errors);
+	tcase_add_test(tc, identify_of_a_large_image);
 	suite_add_tcase(s, tc);
 	TCase *ro = tcase_create("read-only");
 	tcase_add_checked_fixture(ro, setup_ro, teardown);
