@@ -347,4 +347,3 @@ else
 fi
 
 # ---- in the guest ----
-skip boot_initramfs_and_mount_disk_in_lbvm_guest "needs lbvm boot with the AHCI disk in the KVM test host (tests/host/); the same images in a QEMU guest: test_images_guest.sh"
