@@ -1,9 +1,13 @@
 #!/bin/sh
-# Benchmarks (not tests): each runs inside one KVM test-host boot, lbvm side by side with QEMU-KVM, and
-# prints medians and ratios. Absolute times under the emulated test host mean little; ratios do.
-#   bench/run.sh LBVM [SUITE,...]   (default: bench)
+# Benchmarks (not tests), each printing medians and ratios:
+#   - boot time and disk throughput: lbvm against QEMU-KVM inside one KVM test-host boot (absolute times
+#     under the emulated host mean little; the ratios do);
+#   - lbvm mkdisk against mke2fs -d on a tree of ~10k files (bench/mkdisk.sh).
+#   bench/run.sh LBVM
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
-HOST_OUT=${HOST_OUT:-$root/build/bench} "$root/tests/host/run.sh" "$1" "${2:-bench}"
+"$root/bench/mkdisk.sh" "$1"
+out=${HOST_OUT:-$root/build/bench}
+HOST_OUT=$out "$root/tests/host/run.sh" "$1" bench
 echo "bench: results"
-grep '^LBVM-TEST: BENCH' "${HOST_OUT:-$root/build/bench}/results.txt" | sed 's/^LBVM-TEST: BENCH /  /'
+grep '^LBVM-TEST: BENCH' "$out/results.txt" | sed 's/^LBVM-TEST: BENCH /  /'
