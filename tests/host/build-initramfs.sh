@@ -12,16 +12,7 @@ cc=${CC:-cc}
 # pack DIR FILE: a newc archive, entries sorted, owned by root
 pack() { (cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$2"; }
 
-# copy_with_libs FILE DESTROOT DESTPATH: the program and every shared library ldd lists, with the loader
-copy_with_libs() {
-	install -D -m 0755 "$1" "$2$3"
-	ldd "$1" | awk '/=> \//{ print $3 } /^\t\//{ print $1 }' | while read -r lib; do
-		case "$lib" in
-		*/ld-linux*) install -D -m 0755 "$(readlink -f "$lib")" "$2$lib" ;;
-		*) install -D -m 0755 "$(readlink -f "$lib")" "$2/usr/local/lib/lbvm/$(basename "$lib")" ;;
-		esac
-	done
-}
+. "$here/copy-libs.sh"
 
 # --- the guests' initramfs ---------------------------------------------------------------------------
 "$here/build-guest-initramfs.sh" "$cache" "$out/guest/initramfs.cpio"

@@ -2,6 +2,7 @@
  * on a real struct bus, registers through the PCI MMIO window, command list, received-FIS area, command
  * tables and PRDTs in a malloc'd buffer wrapped as guest RAM, real raw images in a temporary directory.
  * Checks data, FISes, PxIS/PxTFD/PxCI/PxSACT, the recorded INTx level, and the errors a guest can cause. */
+#include "check_run.h"
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -1130,9 +1131,5 @@ int main(void)
 	tcase_add_checked_fixture(ro, setup_ro, teardown);
 	tcase_add_test(ro, read_only_disk_refuses_every_write);
 	suite_add_tcase(s, ro);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

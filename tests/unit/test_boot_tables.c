@@ -1,5 +1,6 @@
 /* What the loader writes for the guest kernel: the e820 map for memory sizes around the PCI hole, the MP
  * table (checksums, entries), and the zero page with command line, initrd and GDT, in a wrapped RAM buffer. */
+#include "check_run.h"
 #include <asm/bootparam.h>
 #include <check.h>
 #include <stdlib.h>
@@ -211,9 +212,5 @@ int main(void)
 	tcase_add_test(tc, zero_page_and_boot_data);
 	tcase_add_test(tc, page_tables_for_64bit_entry);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_run(s);
 }

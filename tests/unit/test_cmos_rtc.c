@@ -1,4 +1,5 @@
 /* The CMOS clock shows SOURCE_DATE_EPOCH, in BCD as a PC BIOS leaves it, and never the host's time. */
+#include "check_run.h"
 #include <check.h>
 #include <stdlib.h>
 
@@ -80,9 +81,5 @@ int main(void)
 	tcase_add_test(tc, epoch_from_environment);
 	tcase_add_test(tc, binary_mode_and_guest_writes);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_run(s);
 }

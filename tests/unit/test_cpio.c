@@ -1,4 +1,5 @@
 /* cpio newc writer, initramfs builder, tree scan and spec parser. */
+#include "check_run.h"
 #include <check.h>
 #include <errno.h>
 #include <stdint.h>
@@ -443,9 +444,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(suite());
 }

@@ -1,5 +1,6 @@
 /* disk_image: the host-side checks (regular file, 512-byte multiple, read-only really read-only) and the
  * vectored I/O loops, against real files in a temporary directory. */
+#include "check_run.h"
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -184,9 +185,5 @@ int main(void)
 	tcase_add_test(tc, vectored_io_round_trips);
 	tcase_add_test(tc, parses_disk_specs);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

@@ -1,5 +1,6 @@
 /* The fetcher without a network: progress text, offline verification, an unusable cache, and a file with
  * no location. (Transfers are tested against a real loopback server in tests/cli/test_fetch.sh.) */
+#include "check_run.h"
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -206,9 +207,5 @@ int main(void)
 	tcase_add_test(cache, online_moves_bad_cache_aside_and_needs_a_location);
 	tcase_add_test(cache, unusable_cache_is_one_error);
 	suite_add_tcase(s, cache);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

@@ -1,4 +1,5 @@
 /* Manifest parsing (both formats), its refusals with file:line, and the SHA-256 helpers. */
+#include "check_run.h"
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -268,9 +269,5 @@ int main(void)
 	tcase_add_test(tc, shipped_manifests_parse);
 	tcase_add_test(tc, file_names);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

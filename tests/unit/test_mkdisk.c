@@ -1,4 +1,5 @@
 /* msdos table, ext filesystem builder and the disk reader, checked against each other and the bytes. */
+#include "check_run.h"
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
@@ -483,9 +484,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(suite());
 }

@@ -1,4 +1,5 @@
 /* PCI host: driven through port accesses on a real struct bus, the way Linux's pci=conf1 code does it. */
+#include "check_run.h"
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -305,9 +306,5 @@ int main(void)
 	tcase_add_test(tc, bad_registrations);
 	tcase_add_test(tc, windows_are_claimed_once);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

@@ -1,5 +1,6 @@
 /* The 16550A as Linux's 8250 driver probes and uses it: scratch register, IER, loopback (MCR 0x10 → MSR
  * 0x90 pattern), FIFO detection through IIR, the THRE interrupt test, transmit, receive and its IRQ. */
+#include "check_run.h"
 #include <check.h>
 #include <string.h>
 
@@ -172,9 +173,5 @@ int main(void)
 	tcase_add_test(tc, receive_with_interrupts);
 	tcase_add_test(tc, wide_and_out_of_range_accesses);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_run(s);
 }

@@ -3,13 +3,8 @@
 set -eu
 h=$2
 qemu=$(command -v qemu-system-x86_64)
-install -D -m 0755 "$qemu" "$h/usr/bin/qemu-system-x86_64"
-ldd "$qemu" | awk '/=> \//{ print $3 } /^\t\//{ print $1 }' | while read -r lib; do
-	case "$lib" in
-	*/ld-linux*) install -D -m 0755 "$(readlink -f "$lib")" "$h$lib" ;;
-	*) install -D -m 0755 "$(readlink -f "$lib")" "$h/usr/local/lib/lbvm/$(basename "$lib")" ;;
-	esac
-done
+. "$(dirname "$0")/../copy-libs.sh"
+copy_with_libs "$qemu" "$h" /usr/bin/qemu-system-x86_64
 mkdir -p "$h/usr/share/qemu"
 for f in bios-256k.bin linuxboot_dma.bin linuxboot.bin kvmvapic.bin; do
 	src=$(ls /usr/share/qemu/$f /usr/share/seabios/$f 2>/dev/null | head -n1)
