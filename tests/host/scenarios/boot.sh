@@ -64,24 +64,22 @@ else
 fi
 
 begin stdin-roundtrip
-fifo=$WORK/stdin.fifo
-rm -f "$fifo"; mkfifo "$fifo"
+# A writer that waits for the guest's READY, then sends one line; lbvm reads it from a pipe.
 out=$WORK/echo
-t0=$(now)
-timeout -s KILL "$GUARD" "$LBVM" boot --kernel "$K64" --initrd "$INITRD" --memory 256M \
-	--append "console=ttyS0 lbvmtest=echo" --timeout $BOOT_TIMEOUT <"$fifo" >"$out.log" 2>"$out.err" &
-pid=$!
-exec 7>"$fifo"
-i=0
-while ! grep -q "LBVM-GUEST: READY" "$out.log" 2>/dev/null && [ $i -lt $((BOOT_TIMEOUT * 2)) ]; do
-	sleep 0.5; i=$((i + 1))
-done
-echo "hello-from-the-host-$$" >&7
-exec 7>&-
-wait $pid
+rm -f "$out.log"
+line="hello-from-the-host-$$"
+(
+	i=0
+	while ! grep -q "LBVM-GUEST: READY" "$out.log" 2>/dev/null && [ $i -lt $((BOOT_TIMEOUT * 2)) ]; do
+		sleep 0.5
+		i=$((i + 1))
+	done
+	echo "$line"
+) | timeout -s KILL $((BOOT_TIMEOUT + 60)) "$LBVM" boot --kernel "$K64" --initrd "$INITRD" --memory 256M \
+	--append "console=ttyS0 lbvmtest=echo" --timeout $BOOT_TIMEOUT >"$out.log" 2>"$out.err"
 rc=$?
 got=$(guest_value "$out" got)
-if [ "$rc" = 0 ] && [ "$got" = "hello-from-the-host-$$" ]; then
+if [ "$rc" = 0 ] && [ "$got" = "$line" ]; then
 	pass
 else
 	fail "exit $rc, guest read '$got'"; show "$out"
