@@ -468,6 +468,8 @@ int cmd_boot(int argc, char **argv)
 	s.opt = &opt;
 	pthread_mutex_init(&s.timeline_lock, NULL);
 	timeline_init(&s.timeline);
+	/* Until the kernel prints its first line it is being loaded and decompresses itself. */
+	timeline_begin(&s.timeline, "load and decompress the kernel");
 	int status;
 	if ((rc = console_io_init(&s.io, true, opt.serial_log)) < 0) {
 		diag_error("--serial-log '%s': %s", opt.serial_log, strerror(-rc));
