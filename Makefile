@@ -2,7 +2,7 @@
 #
 #   make              build/lbvm
 #   make run          install dependencies, build, boot Debian's kernel with a busybox shell (needs /dev/kvm)
-#   make check        install test dependencies (Debian/Ubuntu), build, run every test
+#   make check        install test dependencies (Debian/Ubuntu), build with gcc and clang, run every test
 #   make unit         Check unit tests under ASan + UBSan
 #   make cli-tests    shell tests of the command line (no KVM needed)
 #   make host-tests   every KVM scenario inside the KVM test host (tests/host/)
@@ -75,6 +75,7 @@ run: deps
 
 check: deps
 	$(MAKE) all
+	$(MAKE) CC=clang BUILD=build/clang all
 	$(MAKE) unit
 	$(MAKE) cli-tests
 	$(MAKE) fuzz
