@@ -8,6 +8,6 @@ set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/bench/mkdisk.sh" "$1"
 out=${HOST_OUT:-$root/build/bench}
-HOST_OUT=$out "$root/tests/host/run.sh" "$1" bench
+HOST_OUT=$out "$root/tests/host/run.sh" "$1" bench,bench-disk
 echo "bench: results"
 grep '^LBVM-TEST: BENCH' "$out/results.txt" | sed 's/^LBVM-TEST: BENCH /  /'

@@ -3,13 +3,13 @@
 # paging), load kvm-amd inside it, and run the scenario suites there against real /dev/kvm. Prints every
 # "LBVM-TEST:" line as it comes; fails when a scenario fails, a begun scenario has no result, or the host
 # does not finish.
-#   tests/host/run.sh LBVM [SUITE,...]      suites: tests/host/scenarios/*.sh (default: all but bench)
+#   tests/host/run.sh LBVM [SUITE,...]      suites: tests/host/scenarios/*.sh (default: all but lib and bench*)
 # Environment: HOST_TIMEOUT (seconds, default 3000), HOST_OUT (where logs go, default build/host).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 lbvm=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-suites=${2:-$(cd "$here/scenarios" && ls *.sh | sed 's/\.sh$//' | grep -v -e '^lib$' -e '^bench$' | tr '\n' ',' | sed 's/,$//')}
+suites=${2:-$(cd "$here/scenarios" && ls *.sh | sed 's/\.sh$//' | grep -v -e '^lib$' -e '^bench' | tr '\n' ',' | sed 's/,$//')}
 out=${HOST_OUT:-$root/build/host}
 timeout_s=${HOST_TIMEOUT:-3000}
 mkdir -p "$out"
