@@ -16,7 +16,7 @@
 #define PIO_FIS_SIZE      20
 #define SDB_FIS_SIZE      8
 #define PxCMD_CCS_MASK    (0x1fu << AHCI_PxCMD_CCS_SHIFT)
-#define PxCMD_FIXED       (AHCI_PxCMD_SUD | AHCI_PxCMD_POD) /* always spun up, no cold presence */
+#define PxCMD_FIXED       (AHCI_PxCMD_SUD | AHCI_PxCMD_POD) /* no staggered spin-up, no cold presence */
 #define PxSCTL_MASK       0xfffu  /* DET, SPD, IPM */
 #define PxSCTL_SPD_SHIFT  4
 #define PxSCTL_DET_OFFLINE 0x4u
@@ -518,9 +518,7 @@ int ahci_create(struct pci_host *pci, const struct guest_mem *mem, struct disk_i
 		return -ENOMEM;
 	ahci->mem = mem;
 	ahci->nports = ndisks;
-	/* SSS: Linux then probes the ports one after another instead of in parallel, so the disks are named
-	 * sda, sdb, ... in port order (= --disk order) in every run. Devices always report spun up (PxCMD.SUD). */
-	ahci->cap = AHCI_CAP_S64A | AHCI_CAP_SNCQ | AHCI_CAP_SSS | AHCI_CAP_SCLO | AHCI_CAP_ISS_GEN3 | AHCI_CAP_SAM |
+	ahci->cap = AHCI_CAP_S64A | AHCI_CAP_SNCQ | AHCI_CAP_SCLO | AHCI_CAP_ISS_GEN3 | AHCI_CAP_SAM |
 		    (AHCI_SLOTS - 1) << AHCI_CAP_NCS_SHIFT | (ndisks - 1);
 	ahci->pi = (1u << ndisks) - 1; /* ndisks <= 30 */
 	for (unsigned i = 0; i < ndisks; i++) {

@@ -53,7 +53,6 @@
 
 #define AHCI_CAP_S64A      (1u << 31)
 #define AHCI_CAP_SNCQ      (1u << 30)
-#define AHCI_CAP_SSS       (1u << 27) /* staggered spin-up */
 #define AHCI_CAP_SCLO      (1u << 24)
 #define AHCI_CAP_ISS_GEN3  (3u << 20)
 #define AHCI_CAP_SAM       (1u << 18)
