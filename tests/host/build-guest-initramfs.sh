@@ -15,7 +15,10 @@ for arch in amd64 i386; do
 	for kdir in "$cache/$arch/lib/modules"/*; do
 		kver=$(basename "$kdir")
 		mkdir -p "$root/lib/modules/$kver"
-		"$here/module-order.sh" "$kdir" crc32c_generic crct10dif_generic ahci sd_mod ext4 >"$root/lib/modules/$kver/load-order"
+		# sd_mod before ahci: sd probes asynchronously, and when it attaches to disks that already exist it
+		# names them in whatever order its probes finish; loaded first, it names each disk as its port
+		# is scanned, and libata scans ports in order: sda, sdb follow lbvm's --disk order.
+		"$here/module-order.sh" "$kdir" crc32c_generic crct10dif_generic sd_mod ahci ext4 >"$root/lib/modules/$kver/load-order"
 		while read -r ko; do
 			mkdir -p "$root/lib/modules/$kver/$(dirname "$ko")"
 			cp "$kdir/$ko" "$root/lib/modules/$kver/$ko"
