@@ -5,7 +5,7 @@
 # does not finish.
 #   tests/host/run.sh LBVM [SUITE,...]      suites: tests/host/scenarios/*.sh (default: all but lib and bench*)
 # Environment: HOST_TIMEOUT (seconds per test-host boot, default 3000), HOST_STALL (seconds without
-# progress before a wedged test host is restarted, default 480), HOST_OUT (logs, default build/host).
+# progress before a wedged test host is restarted, default 300), HOST_OUT (logs, default build/host).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -20,12 +20,12 @@ cache=$("$here/fixtures.sh")
 
 kernel=$(ls "$cache"/amd64/boot/vmlinuz-* | head -n1)
 log="$out/host-console.log"
-stall_s=${HOST_STALL:-480}
+stall_s=${HOST_STALL:-300}
 start=$(date +%s)
 # The emulator itself sometimes wedges the whole test host (QEMU's software emulation of nested SVM: the
 # host kernel stops making progress, seen with one and with two emulated CPUs, at random scenarios). A
 # host that prints no LBVM-TEST line for $stall_s s (longer than any scenario's own timeout) is killed
-# and a fresh one reruns the suite it was in and those after it, at most twice; every restart is printed
+# and a fresh one reruns the suite it was in and those after it, at most three times; every restart is printed
 # and counted in the summary.
 : >"$out/results.txt"
 remaining=$suites
@@ -62,7 +62,7 @@ while :; do
 	set -e
 	cp "$alog" "$log"
 	tr -d '\r' <"$alog" | grep '^LBVM-TEST:' >"$out/attempt.txt" || true
-	if [ "$stalled" = 0 ] || [ "$attempt" -ge 3 ]; then
+	if [ "$stalled" = 0 ] || [ "$attempt" -ge 4 ]; then
 		cat "$out/attempt.txt" >>"$out/results.txt"
 		[ "$stalled" = 1 ] && echo "host: the test host stalled again; giving up after $attempt boots"
 		break
