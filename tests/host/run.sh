@@ -5,7 +5,7 @@
 # does not finish.
 #   tests/host/run.sh LBVM [SUITE,...]      suites: tests/host/scenarios/*.sh (default: all but lib and bench*)
 # Environment: HOST_TIMEOUT (seconds per test-host boot, default 3000), HOST_STALL (seconds without
-# progress before a wedged test host is restarted, default 300), HOST_OUT (logs, default build/host).
+# heartbeat or result before a stopped test host is restarted, default 150), HOST_OUT (logs, default build/host).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -20,11 +20,11 @@ cache=$("$here/fixtures.sh")
 
 kernel=$(ls "$cache"/amd64/boot/vmlinuz-* | head -n1)
 log="$out/host-console.log"
-stall_s=${HOST_STALL:-300}
+stall_s=${HOST_STALL:-150}
 start=$(date +%s)
 # The emulator itself sometimes wedges the whole test host (QEMU's software emulation of nested SVM: the
 # host kernel stops making progress, seen with one and with two emulated CPUs, at random scenarios). A
-# host that prints no LBVM-TEST line for $stall_s s (longer than any scenario's own timeout) is killed
+# host whose /init prints neither a result nor its 30 s heartbeat for $stall_s s has stopped; it is killed
 # and a fresh one reruns the suite it was in and those after it, at most three times; every restart is printed
 # and counted in the summary.
 : >"$out/results.txt"
@@ -46,7 +46,7 @@ while :; do
 	last_change=$(date +%s)
 	while kill -0 $qemu 2>/dev/null; do
 		sleep 5
-		lines=$(tr -d '\r' <"$alog" | grep -c '^LBVM-TEST:')
+		lines=$(tr -d '\r' <"$alog" | grep -c -e '^LBVM-TEST:' -e '^LBVM-HEARTBEAT:')
 		if [ "$lines" != "$last_lines" ]; then
 			last_lines=$lines
 			last_change=$(date +%s)

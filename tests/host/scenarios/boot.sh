@@ -1,6 +1,7 @@
 # Issue "lbvm boot": real Debian kernels (amd64 and 686) with a busybox initramfs, inside the test host.
 . /lbvm-tests/scenarios/lib.sh
 BOOT_TIMEOUT=240
+GUARD=$((BOOT_TIMEOUT + 60))
 # Every boot's clock must show this, never the host's time (the CMOS RTC reads SOURCE_DATE_EPOCH).
 export SOURCE_DATE_EPOCH=1234567890
 

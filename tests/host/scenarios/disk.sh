@@ -1,6 +1,7 @@
 # Issue "a SATA disk": Linux's own ahci driver on lbvm's AHCI controller, with both Debian kernels.
 . /lbvm-tests/scenarios/lib.sh
 DISK_TIMEOUT=400
+GUARD=$((DISK_TIMEOUT + 60))
 # 100 MiB and 7 sectors: an odd size, so an off-by-one in IDENTIFY's capacity shows.
 SECTORS=$((100 * 2048 + 7))
 

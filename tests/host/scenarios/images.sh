@@ -3,6 +3,7 @@
 # guest wrote is read back with `lbvm disk cat`, and the filesystem stays clean for e2fsck.
 . /lbvm-tests/scenarios/lib.sh
 IMG=/lbvm-tests/images
+GUARD=460
 
 begin images-boot-lbvm-initramfs-mount-lbvm-disk
 cp "$IMG/disk.img" "$WORK/images.img"

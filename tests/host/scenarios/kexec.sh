@@ -5,6 +5,7 @@
 . /lbvm-tests/scenarios/lib.sh
 KX=/lbvm-tests/kexec
 KEXEC_TIMEOUT=600
+GUARD=$((KEXEC_TIMEOUT + 60))
 
 # chain NAME SEED-KERNEL NEXT-KERNEL-NAME: run the chain, check the timeline and the result on the disk
 chain() {

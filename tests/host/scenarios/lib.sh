@@ -8,7 +8,7 @@ INITRD=$GUEST/initramfs.cpio
 WORK=/tmp/work
 mkdir -p "$WORK"
 current=
-GUARD=${GUARD:-900}
+GUARD=${GUARD:-900}  # each suite sets it a minute above its own lbvm timeouts
 
 begin() { current=$1; echo "LBVM-TEST: BEGIN $1"; }
 pass() { echo "LBVM-TEST: PASS $current"; }
