@@ -338,6 +338,15 @@ static int copy_ino(struct disk_image *d, ext2_ino_t ino, int out_fd, const char
 	ext2_file_t f;
 	errcode_t e = ext2fs_file_open(d->fs, ino, 0, &f);
 	int rc = e ? ext_fail(err, e, "cannot open", name) : 0;
+	/* A damaged inode can claim terabytes that would read back as endless zeros: a file larger than
+	 * the whole filesystem is refused as damage (sparse files that big are not what images hold). */
+	uint64_t fs_bytes = ext2fs_blocks_count(d->fs->super) * (uint64_t)d->fs->blocksize;
+	__u64 claimed = 0;
+	if (rc == 0 && ext2fs_file_get_lsize(f, &claimed) == 0 && claimed > fs_bytes) {
+		rc = img_fail(err, -EFBIG, "%s claims %llu bytes, more than the whole filesystem (%llu): damaged image",
+			      name, (unsigned long long)claimed, (unsigned long long)fs_bytes);
+		e = 0;
+	}
 	while (rc == 0) {
 		unsigned got = 0;
 		e = ext2fs_file_read(f, buf, COPY_BUF_SIZE, &got);

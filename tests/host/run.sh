@@ -35,7 +35,7 @@ while :; do
 	alog="$out/host-console.$attempt.log"
 	echo "host: booting the KVM test host (suites: $remaining; console log: $alog)"
 	set +e
-	timeout "$timeout_s" qemu-system-x86_64 -M q35 -cpu max -smp 1 -m 4096 -accel tcg \
+	timeout "$timeout_s" qemu-system-x86_64 -M q35 -cpu max -smp 2 -m 4096 -accel tcg,thread=multi \
 		-nographic -no-reboot -kernel "$kernel" -initrd "$out/outer.cpio" \
 		-append "console=ttyS0 panic=-1 quiet lbvmhost=$remaining" </dev/null >"$alog" 2>&1 &
 	qemu=$!
