@@ -65,14 +65,20 @@ else
 fi
 
 begin disk-two-disks-sda-sdb
+# Port n is the n-th --disk, always: lbvm's part, checked through the ATA port behind each name. The
+# letters come from Linux's sd driver, which names disks as its asynchronous probes finish; sd_mod loaded
+# before ahci makes that port order in practice, and the scenario reports which name each port got.
 mkimage "$WORK/a.img" $((32 * 2048))
 mkimage "$WORK/b.img" $((48 * 2048 + 1))
 run_lbvm "$WORK/two" --kernel "$K32" --initrd "$INITRD" --memory 512M --disk "$WORK/a.img" --disk "$WORK/b.img" \
-	--append "console=ttyS0 pci=conf1 lbvmtest=disk-info" --timeout $DISK_TIMEOUT
-a=$(guest_value "$WORK/two" sda_sectors)
-b=$(guest_value "$WORK/two" sdb_sectors)
-if [ "$rc" = 0 ] && [ "$a" = $((32 * 2048)) ] && [ "$b" = $((48 * 2048 + 1)) ]; then
+	--append "console=ttyS0 pci=conf1 lbvmtest=disk-info lbvm.disks=2" --timeout $DISK_TIMEOUT
+p1=$(guest_value "$WORK/two" ata1_disk)
+p2=$(guest_value "$WORK/two" ata2_disk)
+echo "LBVM-TEST: INFO disk-two-disks-sda-sdb: port 0 (ata1) = $p1 sectors, port 1 (ata2) = $p2 sectors"
+names=$(echo "${p1%% *} ${p2%% *}" | tr ' ' '\n' | sort | tr '\n' ' ')
+if [ "$rc" = 0 ] && [ "${p1#* }" = $((32 * 2048)) ] && [ "${p2#* }" = $((48 * 2048 + 1)) ] && [ "$names" = "sda sdb " ]; then
+	[ "${p1%% *}" = sda ] || echo "LBVM-TEST: INFO disk-two-disks-sda-sdb: Linux's sd named port 1 first this time"
 	pass
 else
-	fail "exit $rc, sda '$a' sdb '$b' sectors"; show "$WORK/two"
+	fail "exit $rc, ata1 '$p1' ata2 '$p2' (name sectors), want sda/sdb with $((32 * 2048)) and $((48 * 2048 + 1))"; show "$WORK/two"
 fi
