@@ -610,8 +610,11 @@ static int make_jobs(struct fetcher *f, const struct manifest *m)
 	return 0;
 }
 
-/* Offline: look only. */
-static void check_offline(struct fetcher *f)
+/*
+ * Before any transfer: keep what is verified. Offline, anything else is final (missing, bad or unreadable);
+ * online, a file with the wrong hash is moved aside and the job stays pending for a download.
+ */
+static void check_cache(struct fetcher *f, bool offline)
 {
 	for (size_t i = 0; i < f->n_jobs; i++) {
 		struct job *j = &f->jobs[i];
@@ -622,36 +625,20 @@ static void check_offline(struct fetcher *f)
 			emit(f, &ev);
 			job_finish(f, j, FETCH_CACHED);
 		} else if (v == 1) {
-			report_mismatch(f, j, NULL, actual, NULL);
-			job_finish(f, j, FETCH_BAD);
-		} else if (v == -ENOENT) {
+			char *moved = offline ? NULL : move_aside(f, j->final_path, j->d->name);
+			report_mismatch(f, j, NULL, actual, moved);
+			free(moved);
+			if (offline)
+				job_finish(f, j, FETCH_BAD);
+		} else if (offline && v == -ENOENT) {
 			struct fetch_event ev = { .kind = FETCH_EV_MISSING, .file = j->d };
 			emit(f, &ev);
 			job_finish(f, j, FETCH_MISSING);
-		} else {
+		} else if (offline) {
 			emit_simple(f, FETCH_EV_FAILED, j, NULL, "cannot read %s: %s", j->final_path, strerror(-v));
 			job_finish(f, j, FETCH_MISSING);
 		}
-	}
-}
-
-/* Online, before any transfer: keep what is verified, move aside what is not. */
-static void check_cache(struct fetcher *f)
-{
-	for (size_t i = 0; i < f->n_jobs; i++) {
-		struct job *j = &f->jobs[i];
-		char actual[SHA256_HEX_LEN + 1];
-		int v = verify(j->final_path, j->d, actual);
-		if (v == 0) {
-			struct fetch_event ev = { .kind = FETCH_EV_CACHED, .file = j->d };
-			emit(f, &ev);
-			job_finish(f, j, FETCH_CACHED);
-		} else if (v == 1) {
-			char *moved = move_aside(f, j->final_path, j->d->name);
-			report_mismatch(f, j, NULL, actual, moved);
-			free(moved);
-		}
-		if (j->state == FETCH_PENDING && j->n_urls == 0)
+		if (!offline && j->state == FETCH_PENDING && j->n_urls == 0)
 			next_url(f, j, "no location");
 	}
 }
@@ -721,13 +708,13 @@ int fetch_all(const struct manifest *m, const struct fetch_options *o, enum fetc
 	if (rc)
 		goto out;
 	if (o->offline) {
-		check_offline(&f);
+		check_cache(&f, true);
 		goto out;
 	}
 	rc = prepare_cache(&f, err, err_len);
 	if (rc)
 		goto out;
-	check_cache(&f);
+	check_cache(&f, false);
 	if (f.finished == f.n_jobs)
 		goto out;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(f.multi = curl_multi_init())) {
