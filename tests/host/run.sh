@@ -5,7 +5,8 @@
 # does not finish.
 #   tests/host/run.sh LBVM [SUITE,...]      suites: tests/host/scenarios/*.sh (default: all but lib and bench*)
 # Environment: HOST_TIMEOUT (seconds per test-host boot, default 3000), HOST_STALL (seconds without
-# heartbeat or result before a stopped test host is restarted, default 150), HOST_OUT (logs, default build/host).
+# heartbeat or result before a stopped test host is restarted, default 150), HOST_BUDGET (seconds after
+# which no restart or rerun is begun, default 3000), HOST_OUT (logs, default build/host).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -13,6 +14,7 @@ lbvm=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 suites=${2:-$(cd "$here/scenarios" && ls *.sh | sed 's/\.sh$//' | grep -v -e '^lib$' -e '^bench' | tr '\n' ',' | sed 's/,$//')}
 out=${HOST_OUT:-$root/build/host}
 timeout_s=${HOST_TIMEOUT:-3000}
+budget_s=${HOST_BUDGET:-3000}
 mkdir -p "$out"
 
 cache=$("$here/fixtures.sh")
@@ -27,6 +29,9 @@ start=$(date +%s)
 # host whose /init prints neither a result nor its 30 s heartbeat for $stall_s s has stopped; it is killed
 # and a fresh one reruns the suite it was in and those after it, at most three times; every restart is printed
 # and counted in the summary.
+
+# out_of_time: true once HOST_BUDGET is spent (CI has a limit of its own)
+out_of_time() { [ $(( $(date +%s) - start )) -ge "$budget_s" ]; }
 
 # boot_suites SUITES RESULTS: run SUITES in test-host boots (restarting a stalled one), appending every
 # result line to RESULTS.
@@ -66,9 +71,9 @@ boot_suites() {
 		cp "$alog" "$log"
 		tr -d '\r' <"$alog" | grep '^LBVM-TEST:' >"$out/attempt.txt" || true
 		attempt=$((attempt + 1))
-		if [ "$stalled" = 0 ] || [ "$restarts" -ge 3 ]; then
+		if [ "$stalled" = 0 ] || [ "$restarts" -ge 3 ] || out_of_time; then
 			cat "$out/attempt.txt" >>"$2"
-			[ "$stalled" = 1 ] && echo "host: the test host stalled again; giving up after $restarts restarts"
+			[ "$stalled" = 1 ] && echo "host: the test host stalled; giving up after $restarts restart(s), $(( $(date +%s) - start )) s"
 			return 0
 		fi
 		# Keep the results of the suites that finished; rerun the one that stalled and those after it.
@@ -93,7 +98,10 @@ boot_suites "$suites" "$out/results.txt"
 # misbehaves now and then. Its whole suite runs again; the rerun's result is the one that counts, and
 # both are printed, so a scenario that fails only sometimes still shows in the log.
 rerun=$(failing_suites "$out/results.txt")
-if [ -n "$rerun" ]; then
+if [ -n "$rerun" ] && out_of_time; then
+	echo "host: no rerun of suite(s) $rerun: the $budget_s s budget is spent"
+	rerun=
+elif [ -n "$rerun" ]; then
 	cp "$out/results.txt" "$out/results.first.txt"
 	grep '^LBVM-TEST: FAIL ' "$out/results.first.txt" | sed 's/^LBVM-TEST: FAIL /host: failed, to be rerun: /'
 	echo "host: rerunning suite(s) $rerun in a fresh test host"
