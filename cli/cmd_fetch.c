@@ -61,7 +61,7 @@ static void usage(FILE *out)
 		"  --offline            only check the cache; list what is missing or wrong\n"
 		"  --retries N          extra attempts per location after a transient failure (default %d)\n"
 		"  --retry-delay MS     wait before the first retry, doubled each time (default %d)\n"
-		"  --timeout SECONDS    give up on a transfer that received nothing for this long (default %d)\n"
+		"  --timeout SECONDS    give up on a transfer that received nothing, or under 1 KiB/s, for this long (default %d)\n"
 		"  --connect-timeout S  give up connecting after this long (default %d)\n"
 		"  --quiet              only problems and the summary\n"
 		"exit status: 0 all files verified; %d some missing or bad; 2 bad usage, manifest or cache; 1 internal\n",

@@ -47,7 +47,10 @@ struct job {
 	uint64_t received; /* bytes of this transfer */
 	bool too_big;
 	bool stalled;
+	bool too_slow;
 	int64_t last_data_ms; /* when the last byte arrived (or the transfer began) */
+	int64_t window_ms;       /* the speed check's window began here ... */
+	uint64_t window_received; /* ... with this much received */
 	int write_errno;
 	char curl_err[CURL_ERROR_SIZE];
 };
@@ -237,15 +240,28 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
-/* libcurl calls this about once a second even when nothing arrives: the stall check lives here. */
+/*
+ * libcurl calls this about once a second even when nothing arrives: the stall checks live here. A server
+ * that sends nothing for the stall timeout, or that trickles less than FETCH_MIN_RATE bytes a second over
+ * a whole stall-timeout window, would otherwise hold a transfer (and a CI job) forever.
+ */
 static int on_progress_tick(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
 			    curl_off_t ulnow)
 {
 	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
 	struct job *j = userdata;
-	if (now_ms() - j->last_data_ms >= (int64_t)j->f->o->stall_timeout_s * 1000) {
+	int64_t now = now_ms(), window_ms = (int64_t)j->f->o->stall_timeout_s * 1000;
+	if (now - j->last_data_ms >= window_ms) {
 		j->stalled = true;
 		return 1; /* ends the transfer with CURLE_ABORTED_BY_CALLBACK */
+	}
+	if (now - j->window_ms >= window_ms) {
+		if (j->received - j->window_received < (uint64_t)FETCH_MIN_RATE * (uint64_t)j->f->o->stall_timeout_s) {
+			j->too_slow = true;
+			return 1;
+		}
+		j->window_ms = now;
+		j->window_received = j->received;
 	}
 	return 0;
 }
@@ -279,7 +295,7 @@ static CURLcode set_options(struct fetcher *f, struct job *j, CURL *e, const cha
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_USERAGENT, USER_AGENT);
 	SET(CURLOPT_CONNECTTIMEOUT, f->o->connect_timeout_s);
-	/* A stalled server: nothing received for stall_timeout_s seconds ends the transfer. */
+	/* A stalled or trickling server ends the transfer: see on_progress_tick. */
 	SET(CURLOPT_XFERINFOFUNCTION, on_progress_tick);
 	SET(CURLOPT_XFERINFODATA, j);
 	SET(CURLOPT_NOPROGRESS, 0L);
@@ -333,7 +349,10 @@ static void job_start(struct fetcher *f, struct job *j)
 	j->received = 0;
 	j->too_big = false;
 	j->stalled = false;
+	j->too_slow = false;
 	j->last_data_ms = now_ms();
+	j->window_ms = j->last_data_ms;
+	j->window_received = 0;
 	j->write_errno = 0;
 	j->curl_err[0] = '\0';
 	CURL *e = curl_easy_init();
@@ -395,6 +414,9 @@ static void transfer_ended(struct fetcher *f, struct job *j, CURLcode rc)
 	char why[MSG_LEN];
 	if (j->stalled)
 		snprintf(why, sizeof(why), "nothing received for %ld s (stalled)", f->o->stall_timeout_s);
+	else if (j->too_slow)
+		snprintf(why, sizeof(why), "less than %d bytes a second for %ld s (too slow)", FETCH_MIN_RATE,
+			 f->o->stall_timeout_s);
 	else if (http >= 400)
 		snprintf(why, sizeof(why), "HTTP status %ld", http);
 	else

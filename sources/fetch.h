@@ -19,6 +19,8 @@
 
 #define FETCH_PARTIAL_DIR ".partial"
 #define FETCH_REJECTED_DIR ".rejected"
+/* A transfer slower than this (bytes a second) for a whole --timeout window is abandoned. */
+#define FETCH_MIN_RATE 1024
 
 enum fetch_state {
 	FETCH_PENDING,    /* not finished yet */

@@ -27,6 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 STALL_SECONDS = 60  # far longer than any client timeout the tests use; bounded by --lifetime anyway
 SLOW_CHUNK = 4096
 SLOW_PAUSE = 0.05
+TRICKLE_PAUSE = 0.2  # 5 bytes a second: far under lbvm fetch's minimum rate
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -132,6 +133,19 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(data[: len(data) // 2])
             self.wfile.flush()
             time.sleep(STALL_SECONDS)
+            self.close_connection = True
+        elif mode == "trickle":
+            # Never silent, never useful: one byte every TRICKLE_PAUSE seconds.
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            deadline = time.monotonic() + STALL_SECONDS
+            for i in range(len(data)):
+                if time.monotonic() > deadline:
+                    break
+                self.wfile.write(data[i:i + 1])
+                self.wfile.flush()
+                time.sleep(TRICKLE_PAUSE)
             self.close_connection = True
         elif mode == "cut":
             if self.first_time(("cut", name)):

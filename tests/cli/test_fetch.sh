@@ -246,6 +246,19 @@ else
 	fail stalled_server "exit $rc after $((t1 - t0)) s: $(cat "$work/stall.err")"
 fi
 
+# --- a server that trickles a byte now and then: too slow, abandoned, then the mirror is used
+m=$work/trickle.manifest
+entry b.bin "$base/trickle/b.bin" "mirror=$base/files/b.bin" >"$m"
+t0=$(date +%s)
+run trickle --manifest "$m" --cache "$work/c-trickle" --timeout 2 --retries 0
+t1=$(date +%s)
+if [ $rc -eq 0 ] && cmp -s "$srv/b.bin" "$work/c-trickle/b.bin" &&
+	grep -q "less than 1024 bytes a second for 2 s (too slow)" "$work/trickle.err" && [ $((t1 - t0)) -lt 20 ]; then
+	pass trickling_server
+else
+	fail trickling_server "exit $rc after $((t1 - t0)) s: $(cat "$work/trickle.err")"
+fi
+
 # --- fifty files at once, several transfers in flight together
 m=$work/many.manifest
 : >"$m"
