@@ -110,12 +110,8 @@ int cmd_disk(int argc, char **argv)
 			break;
 		}
 		case 'h': usage(stdout); return EXIT_OK;
-		case ':':
-			diag_error("disk: option '%s' needs a value", argv[optind - 1]);
-			return EXIT_USAGE;
 		default:
-			diag_error("disk: unknown option '%s' (lbvm disk --help)", argv[optind - 1]);
-			return EXIT_USAGE;
+			return diag_bad_option("disk", c, argv[optind - 1]);
 		}
 	}
 	int nargs = argc - optind;

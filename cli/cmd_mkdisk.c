@@ -135,12 +135,8 @@ int cmd_mkdisk(int argc, char **argv)
 			o.have_uuid = true;
 			break;
 		case 'h': usage(stdout); return EXIT_OK;
-		case ':':
-			diag_error("mkdisk: option '%s' needs a value", argv[optind - 1]);
-			return EXIT_USAGE;
 		default:
-			diag_error("mkdisk: unknown option '%s' (lbvm mkdisk --help)", argv[optind - 1]);
-			return EXIT_USAGE;
+			return diag_bad_option("mkdisk", c, argv[optind - 1]);
 		}
 	}
 	if (argc - optind != 1) {

@@ -44,12 +44,8 @@ int cmd_mkinitramfs(int argc, char **argv)
 		case 'z': opts.gzip = true; break;
 		case 's': opts.spec = optarg; break;
 		case 'h': usage(stdout); return EXIT_OK;
-		case ':':
-			diag_error("mkinitramfs: option '%s' needs a value", argv[optind - 1]);
-			return EXIT_USAGE;
 		default:
-			diag_error("mkinitramfs: unknown option '%s' (lbvm mkinitramfs --help)", argv[optind - 1]);
-			return EXIT_USAGE;
+			return diag_bad_option("mkinitramfs", c, argv[optind - 1]);
 		}
 	}
 	if (argc - optind != 1) {

@@ -3,6 +3,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "common/exit_codes.h"
+
 static bool quiet;
 
 void diag_set_quiet(bool q)
@@ -46,4 +48,13 @@ void diag_info(const char *fmt, ...)
 	va_start(ap, fmt);
 	emit("", fmt, ap);
 	va_end(ap);
+}
+
+int diag_bad_option(const char *cmd, int getopt_result, const char *arg)
+{
+	if (getopt_result == ':')
+		diag_error("%s: option '%s' needs a value", cmd, arg);
+	else
+		diag_error("%s: unknown option '%s' (lbvm %s --help)", cmd, arg, cmd);
+	return EXIT_USAGE;
 }

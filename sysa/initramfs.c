@@ -7,13 +7,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/atomic_file.h"
+#include "sysa/img_output.h"
 #include "sysa/spec.h"
 
 #define COPY_BUF_SIZE (256 * 1024)
 #define ROOT_INO 1
 #define FIRST_ENTRY_INO 2 /* entry i gets i + 2 (hard links: their first name's number) */
-#define OUTPUT_MODE 0644
 
 static int copy_file(struct cpio_writer *w, const struct fs_entry *e, unsigned char *buf)
 {
@@ -92,33 +91,22 @@ int initramfs_write_tree(struct cpio_writer *w, const struct fs_tree *tree, uint
 int initramfs_build_tree(const struct initramfs_opts *opts, const struct fs_tree *tree, struct img_err *err)
 {
 	struct atomic_file out;
-	int rc = atomic_file_open(&out, opts->output);
+	int rc = img_output_open(&out, opts->output, err);
 	if (rc)
-		return img_fail(err, rc, "cannot create %s: %s", opts->output, strerror(-rc));
+		return rc;
 	struct cpio_writer w;
 	rc = cpio_writer_init(&w, out.fd, opts->output, opts->gzip, err);
 	if (!rc)
 		rc = initramfs_write_tree(&w, tree, opts->epoch);
 	cpio_writer_free(&w);
-	if (rc) {
-		atomic_file_abort(&out);
-		return rc;
-	}
-	rc = atomic_file_commit(&out, OUTPUT_MODE);
-	if (rc)
-		return img_fail(err, rc, "cannot write %s: %s", opts->output, strerror(-rc));
-	return 0;
+	return img_output_close(&out, rc, opts->output, err);
 }
 
 int initramfs_build(const struct initramfs_opts *opts, struct img_err *err)
 {
 	struct fs_tree tree;
 	fstree_init(&tree);
-	int rc = fstree_scan(&tree, opts->dir, err);
-	if (!rc && opts->spec)
-		rc = spec_apply_file(&tree, opts->spec, err);
-	if (!rc)
-		rc = fstree_finish(&tree, err);
+	int rc = spec_build_tree(&tree, opts->dir, opts->spec, err);
 	if (!rc)
 		rc = initramfs_build_tree(opts, &tree, err);
 	fstree_free(&tree);

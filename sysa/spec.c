@@ -196,3 +196,13 @@ int spec_apply_file(struct fs_tree *tree, const char *path, struct img_err *err)
 	fclose(in);
 	return rc;
 }
+
+int spec_build_tree(struct fs_tree *tree, const char *dir, const char *spec, struct img_err *err)
+{
+	int rc = fstree_scan(tree, dir, err);
+	if (!rc && spec)
+		rc = spec_apply_file(tree, spec, err);
+	if (!rc)
+		rc = fstree_finish(tree, err);
+	return rc;
+}

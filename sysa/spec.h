@@ -23,5 +23,8 @@
 int spec_apply_file(struct fs_tree *tree, const char *path, struct img_err *err);
 /* The same from an open stream; NAME is used in messages. */
 int spec_apply_stream(struct fs_tree *tree, FILE *in, const char *name, struct img_err *err);
+/* The tree an image is built from: DIR scanned, the spec file at SPEC (may be NULL) applied, finished.
+ * 0 or the failure recorded in err; the caller frees the tree either way. */
+int spec_build_tree(struct fs_tree *tree, const char *dir, const char *spec, struct img_err *err);
 
 #endif

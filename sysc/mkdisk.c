@@ -11,11 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/atomic_file.h"
+#include "sysa/img_output.h"
 #include "sysa/spec.h"
 #include "sysc/mbr.h"
 
-#define OUTPUT_MODE 0644
 #define COPY_BUF_SIZE (1024 * 1024)
 #define LOG_BLOCK_SIZE 2              /* 1024 << 2 = MKDISK_BLOCK_SIZE */
 #define LOG_GROUPS_PER_FLEX 4         /* 16 groups per flex group, as mke2fs does */
@@ -540,11 +539,11 @@ int mkdisk_build_tree(const struct mkdisk_opts *o, const struct fs_tree *tree, s
 		return img_fail(err, -ENOMEM, "out of memory");
 	}
 	struct atomic_file out;
-	rc = atomic_file_open(&out, o->output);
+	rc = img_output_open(&out, o->output, err);
 	if (rc) {
 		free(b.ino);
 		free(b.buf);
-		return img_fail(err, rc, "cannot create %s: %s", o->output, strerror(-rc));
+		return rc;
 	}
 	/* sparse: the size comes from ftruncate, only used blocks are ever written */
 	if (ftruncate(out.fd, (off_t)o->size) != 0)
@@ -570,25 +569,14 @@ int mkdisk_build_tree(const struct mkdisk_opts *o, const struct fs_tree *tree, s
 		rc = write_table(&b, out.fd, fs_offset);
 	free(b.ino);
 	free(b.buf);
-	if (rc) {
-		atomic_file_abort(&out);
-		return rc;
-	}
-	rc = atomic_file_commit(&out, OUTPUT_MODE);
-	if (rc)
-		return img_fail(err, rc, "cannot write %s: %s", o->output, strerror(-rc));
-	return 0;
+	return img_output_close(&out, rc, o->output, err);
 }
 
 int mkdisk_build(const struct mkdisk_opts *o, struct img_err *err)
 {
 	struct fs_tree tree;
 	fstree_init(&tree);
-	int rc = fstree_scan(&tree, o->dir, err);
-	if (!rc && o->spec)
-		rc = spec_apply_file(&tree, o->spec, err);
-	if (!rc)
-		rc = fstree_finish(&tree, err);
+	int rc = spec_build_tree(&tree, o->dir, o->spec, err);
 	if (!rc)
 		rc = mkdisk_build_tree(o, &tree, err);
 	fstree_free(&tree);
