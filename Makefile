@@ -21,7 +21,7 @@ LIBS     = $(shell pkg-config --libs $(PKGS)) -lpthread
 CHECK_LIBS = $(shell pkg-config --libs check)
 
 # Every .c in a layer folder is part of the program; cli/main.c alone holds main().
-LAYERS   := common vmm devices boot sysa sysb sysc sources cli
+LAYERS   := common vmm devices boot image sysa sysb sysc sources session bootstrap steps cli
 LIB_SRCS := $(filter-out cli/main.c,$(wildcard $(addsuffix /*.c,$(LAYERS))))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)

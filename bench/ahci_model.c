@@ -14,7 +14,7 @@
 
 #include "devices/ahci.h"
 #include "devices/bus.h"
-#include "vmm/layout.h"
+#include "common/layout.h"
 
 #define RAM_SIZE   (64 * MiB)
 #define CLB        0x10000u

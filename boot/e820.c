@@ -1,6 +1,6 @@
 #include "boot/e820.h"
 
-#include "vmm/layout.h"
+#include "common/layout.h"
 
 static void add(struct e820_map *map, uint64_t addr, uint64_t size, uint32_t type)
 {

@@ -20,7 +20,7 @@ struct e820_map {
 	struct e820_range ranges[E820_MAP_MAX];
 };
 
-/* The map for `ram_size` bytes of guest RAM laid out as vmm/guest_mem.h does (ram_size >= LAYOUT_MIN_RAM). */
+/* The map for `ram_size` bytes of guest RAM laid out as common/guest_mem.h does (ram_size >= LAYOUT_MIN_RAM). */
 void e820_build(struct e820_map *map, uint64_t ram_size);
 
 #endif

@@ -7,7 +7,7 @@
 #include <asm/bootparam.h>
 
 #include "boot/e820.h"
-#include "vmm/layout.h"
+#include "common/layout.h"
 
 #define PAGE              UINT64_C(4096)
 #define ENTRY64_OFFSET    0x200

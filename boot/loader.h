@@ -9,7 +9,7 @@
 
 #include "boot/bzimage.h"
 #include "boot/mptable.h"
-#include "vmm/guest_mem.h"
+#include "common/guest_mem.h"
 
 enum boot_entry {
 	BOOT_ENTRY_AUTO, /* 64-bit where the kernel offers it, else 32-bit */

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "vmm/layout.h"
+#include "common/layout.h"
 
 /* Entry types and fields of the MP specification 1.4. */
 #define MP_SPEC_REV        4

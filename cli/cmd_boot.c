@@ -19,7 +19,7 @@
 #include "common/size.h"
 #include "devices/cmos_rtc.h"
 #include "devices/disk_image.h"
-#include "vmm/layout.h"
+#include "common/layout.h"
 #include "vmm/machine.h"
 
 #define DEFAULT_RAM      (1 * GiB)
@@ -358,7 +358,7 @@ static int open_disks(const struct boot_options *o, struct disk_image **disks)
 static int run_session(struct session *s, const struct boot_plan *plan, const uint8_t *kernel, int initrd_fd,
 		       int64_t epoch, struct disk_image **disks)
 {
-	struct kvm_error err = { 0 };
+	struct error err = { 0 };
 	struct machine_config cfg = {
 		.ram_size = s->opt->ram,
 		.rtc_epoch = epoch,
@@ -368,12 +368,12 @@ static int run_session(struct session *s, const struct boot_plan *plan, const ui
 	};
 	if (machine_create(&s->machine, &cfg, &err) < 0) {
 		diag_error("%s", err.msg);
-		return err.exit_code;
+		return error_exit_status(&err);
 	}
 	int status;
 	if (machine_load(&s->machine, plan, kernel, s->opt->append, &err) < 0) {
 		diag_error("%s", err.msg);
-		status = err.exit_code;
+		status = error_exit_status(&err);
 		goto out;
 	}
 	if (initrd_fd >= 0 && place_initrd(s, plan, initrd_fd) < 0) {

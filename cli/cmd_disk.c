@@ -11,7 +11,7 @@
 #include "cli/commands.h"
 #include "common/diag.h"
 #include "common/exit_codes.h"
-#include "sysc/disk_read.h"
+#include "image/extfs_read.h"
 
 #define MAX_PART 4
 
@@ -45,11 +45,11 @@ static void mode_string(uint32_t mode, char out[11])
 }
 
 struct ls_ctx {
-	struct disk_image *d;
-	struct img_err *err;
+	struct extfs *d;
+	struct error *err;
 };
 
-static int print_entry(void *priv, const char *name, const struct disk_stat *st)
+static int print_entry(void *priv, const char *name, const struct extfs_stat *st)
 {
 	struct ls_ctx *c = priv;
 	char mode[11];
@@ -62,7 +62,7 @@ static int print_entry(void *priv, const char *name, const struct disk_stat *st)
 	printf(" %s", name);
 	if (S_ISLNK(st->mode)) {
 		char *target;
-		int rc = disk_read_link(c->d, st->ino, &target, c->err);
+		int rc = extfs_read_link(c->d, st->ino, &target, c->err);
 		if (rc)
 			return rc;
 		printf(" -> %s", target);
@@ -72,15 +72,15 @@ static int print_entry(void *priv, const char *name, const struct disk_stat *st)
 	return 0;
 }
 
-static int do_ls(struct disk_image *d, const char *path, struct img_err *err)
+static int do_ls(struct extfs *d, const char *path, struct error *err)
 {
 	struct ls_ctx c = { d, err };
-	struct disk_stat st;
-	int rc = disk_stat_path(d, path, &st, err);
+	struct extfs_stat st;
+	int rc = extfs_stat(d, path, &st, err);
 	if (rc)
 		return rc;
 	if (S_ISDIR(st.mode))
-		return disk_list(d, path, print_entry, &c, err);
+		return extfs_list(d, path, print_entry, &c, err);
 	return print_entry(&c, path, &st);
 }
 
@@ -135,28 +135,28 @@ int cmd_disk(int argc, char **argv)
 	}
 	const char *image = argv[optind + 1];
 	const char *path = nargs == 3 ? argv[optind + 2] : "/";
-	struct img_err err = { 0 };
-	struct disk_image *d;
-	int rc = disk_open(&d, image, part, &err);
+	struct error err = { 0 };
+	struct extfs *d;
+	int rc = extfs_open(&d, image, part, &err);
 	if (!rc) {
 		if (is_ls) {
 			rc = do_ls(d, path, &err);
 			if (!rc && fflush(stdout) != 0)
-				rc = img_fail(&err, -EIO, "cannot write the listing to standard output");
+				rc = error_fail(&err, -EIO, "cannot write the listing to standard output");
 		} else if (is_cat) {
-			rc = disk_cat(d, path, STDOUT_FILENO, &err);
+			rc = extfs_cat(d, path, STDOUT_FILENO, &err);
 		} else {
-			struct disk_get_stats st;
-			rc = disk_get(d, path, dest, &st, &err);
+			struct extfs_get_stats st;
+			rc = extfs_get(d, path, dest, &st, &err);
 			if (!rc && st.skipped)
 				diag_warn("disk get: %llu device node(s) or socket(s) not recreated (root needed)",
 					  (unsigned long long)st.skipped);
 		}
-		disk_close(d);
+		extfs_close(d);
 	}
 	if (rc) {
 		diag_error("disk %s: %s", sub, err.msg);
-		return img_err_exit_status(&err);
+		return error_exit_status(&err);
 	}
 	return EXIT_OK;
 }

@@ -292,7 +292,7 @@ int cmd_fetch(int argc, char **argv)
 	struct manifest m;
 	manifest_init(&m);
 	for (size_t i = 0; i < n_manifests; i++) {
-		struct manifest_error err;
+		struct error err = { 0 };
 		int rc = manifest_load(&m, manifests[i], &err);
 		if (rc) {
 			diag_error("%s", err.msg);
@@ -309,15 +309,15 @@ int cmd_fetch(int argc, char **argv)
 	o.on_progress = on_progress;
 	o.ctx = &v;
 	struct fetch_summary sum;
-	char err[512];
+	struct error err = { 0 };
 	double start = seconds_now();
-	int rc = fetch_all(&m, &o, NULL, &sum, err, sizeof(err));
+	int rc = fetch_all(&m, &o, NULL, &sum, &err);
 	clear_line(&v);
 	diag_set_quiet(false);
 	size_t total = m.n_files;
 	manifest_free(&m);
 	if (rc) {
-		diag_error("fetch: %s", err[0] ? err : strerror(-rc));
+		diag_error("fetch: %s", err.code ? err.msg : strerror(-rc));
 		return rc == -ENOMEM || rc == -EIO ? EXIT_INTERNAL : EXIT_USAGE;
 	}
 	char rate[32];

@@ -9,8 +9,8 @@
 #include "common/diag.h"
 #include "common/exit_codes.h"
 #include "common/size.h"
-#include "sysa/epoch.h"
-#include "sysc/mkdisk.h"
+#include "image/epoch.h"
+#include "image/mkdisk.h"
 
 #define UUID_TEXT_LEN 36
 
@@ -152,10 +152,10 @@ int cmd_mkdisk(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	o.dir = argv[optind];
-	struct img_err err = { 0 };
+	struct error err = { 0 };
 	if (epoch_from_env(&o.epoch, &err) || mkdisk_build(&o, &err)) {
 		diag_error("mkdisk: %s", err.msg);
-		return img_err_exit_status(&err);
+		return error_exit_status(&err);
 	}
 	return EXIT_OK;
 }

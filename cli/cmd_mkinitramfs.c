@@ -7,8 +7,8 @@
 #include "cli/commands.h"
 #include "common/diag.h"
 #include "common/exit_codes.h"
-#include "sysa/epoch.h"
-#include "sysa/initramfs.h"
+#include "image/epoch.h"
+#include "image/initramfs.h"
 
 static void usage(FILE *out)
 {
@@ -58,10 +58,10 @@ int cmd_mkinitramfs(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	opts.dir = argv[optind];
-	struct img_err err = { 0 };
+	struct error err = { 0 };
 	if (epoch_from_env(&opts.epoch, &err) || initramfs_build(&opts, &err)) {
 		diag_error("mkinitramfs: %s", err.msg);
-		return img_err_exit_status(&err);
+		return error_exit_status(&err);
 	}
 	return EXIT_OK;
 }

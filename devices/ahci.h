@@ -13,7 +13,7 @@
 #include "devices/ata.h"
 #include "devices/disk_image.h"
 #include "devices/pci.h"
-#include "vmm/guest_mem.h"
+#include "common/guest_mem.h"
 
 #define AHCI_MAX_PORTS   30      /* what a 4 KiB ABAR holds */
 #define AHCI_SLOTS       32

@@ -6,7 +6,7 @@
 struct irq_line {
 	void (*set)(void *opaque, unsigned gsi, int level); /* level: 1 asserted, 0 deasserted */
 	void *opaque;
-	unsigned gsi; /* IOAPIC pin / ISA IRQ number, from vmm/layout.h */
+	unsigned gsi; /* IOAPIC pin / ISA IRQ number, from common/layout.h */
 };
 
 static inline void irq_line_set(const struct irq_line *line, int level)

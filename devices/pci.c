@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/layout.h"
+#include "common/layout.h"
 
 /* Port 0xcf8: configuration address. */
 #define CONFIG_ENABLE     UINT32_C(0x80000000)

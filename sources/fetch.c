@@ -558,7 +558,7 @@ static int mkdir_p(const char *path)
 }
 
 /* Create CACHE, CACHE/.partial and CACHE/.rejected and prove that files can be created there. */
-static int prepare_cache(struct fetcher *f, char *err, size_t err_len)
+static int prepare_cache(struct fetcher *f, struct error *err)
 {
 	const char *dir = f->o->cache_dir;
 	int rc = mkdir_p(dir);
@@ -580,7 +580,7 @@ static int prepare_cache(struct fetcher *f, char *err, size_t err_len)
 		free(probe);
 	}
 	if (rc)
-		snprintf(err, err_len, "cache directory '%s' is not usable: %s", dir, strerror(-rc));
+		error_fail(err, rc, "cache directory '%s' is not usable: %s", dir, strerror(-rc));
 	return rc;
 }
 
@@ -665,7 +665,7 @@ static void check_cache(struct fetcher *f, bool offline)
 	}
 }
 
-static int run_transfers(struct fetcher *f, char *err, size_t err_len)
+static int run_transfers(struct fetcher *f, struct error *err)
 {
 	int64_t last_progress = 0;
 	while (f->finished < f->n_jobs) {
@@ -682,7 +682,7 @@ static int run_transfers(struct fetcher *f, char *err, size_t err_len)
 		int running = 0;
 		CURLMcode mc = curl_multi_perform(f->multi, &running);
 		if (mc != CURLM_OK) {
-			snprintf(err, err_len, "libcurl: %s", curl_multi_strerror(mc));
+			error_fail(err, -EIO, "libcurl: %s", curl_multi_strerror(mc));
 			return -EIO;
 		}
 		CURLMsg *msg;
@@ -710,7 +710,7 @@ static int run_transfers(struct fetcher *f, char *err, size_t err_len)
 			timeout = POLL_MS;
 		mc = curl_multi_poll(f->multi, NULL, 0, timeout, NULL);
 		if (mc != CURLM_OK) {
-			snprintf(err, err_len, "libcurl: %s", curl_multi_strerror(mc));
+			error_fail(err, -EIO, "libcurl: %s", curl_multi_strerror(mc));
 			return -EIO;
 		}
 	}
@@ -719,11 +719,11 @@ static int run_transfers(struct fetcher *f, char *err, size_t err_len)
 }
 
 int fetch_all(const struct manifest *m, const struct fetch_options *o, enum fetch_state *states,
-	      struct fetch_summary *sum, char *err, size_t err_len)
+	      struct fetch_summary *sum, struct error *err)
 {
 	struct fetcher f = { .o = o, .sum = sum };
 	memset(sum, 0, sizeof(*sum));
-	err[0] = '\0';
+	*err = (struct error){ 0 };
 	f.partial_dir = path_join(o->cache_dir, FETCH_PARTIAL_DIR);
 	f.rejected_dir = path_join(o->cache_dir, FETCH_REJECTED_DIR);
 	int rc = (!f.partial_dir || !f.rejected_dir) ? -ENOMEM : make_jobs(&f, m);
@@ -733,18 +733,18 @@ int fetch_all(const struct manifest *m, const struct fetch_options *o, enum fetc
 		check_cache(&f, true);
 		goto out;
 	}
-	rc = prepare_cache(&f, err, err_len);
+	rc = prepare_cache(&f, err);
 	if (rc)
 		goto out;
 	check_cache(&f, false);
 	if (f.finished == f.n_jobs)
 		goto out;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(f.multi = curl_multi_init())) {
-		snprintf(err, err_len, "libcurl could not be initialised");
+		error_fail(err, -EIO, "libcurl could not be initialised");
 		rc = -EIO;
 		goto out;
 	}
-	rc = run_transfers(&f, err, err_len);
+	rc = run_transfers(&f, err);
 	for (size_t i = 0; i < f.n_jobs; i++) {
 		struct job *j = &f.jobs[i];
 		if (j->easy) { /* only after an internal fault */
@@ -756,8 +756,8 @@ int fetch_all(const struct manifest *m, const struct fetch_options *o, enum fetc
 	curl_multi_cleanup(f.multi);
 	curl_global_cleanup();
 out:
-	if (rc == -ENOMEM && !err[0])
-		snprintf(err, err_len, "out of memory");
+	if (rc == -ENOMEM && !err->code)
+		error_fail(err, -ENOMEM, "out of memory");
 	if (states && f.jobs)
 		for (size_t i = 0; i < f.n_jobs; i++)
 			states[i] = f.jobs[i].state;

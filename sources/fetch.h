@@ -85,6 +85,6 @@ struct fetch_summary {
  * m->files[i] (may be NULL). 0 when every file was looked at (see the summary for how it went);
  * -errno when the cache itself is unusable (err then says why, one line) or on an internal fault. */
 int fetch_all(const struct manifest *m, const struct fetch_options *o, enum fetch_state *states,
-	      struct fetch_summary *sum, char *err, size_t err_len);
+	      struct fetch_summary *sum, struct error *err);
 
 #endif

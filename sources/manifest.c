@@ -20,21 +20,17 @@
 
 static const char *const url_schemes[] = { "http://", "https://", "ftp://" };
 
-static int fail(struct manifest_error *err, const char *origin, size_t line, const char *fmt, ...)
+static int fail(struct error *err, const char *origin, size_t line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-static int fail(struct manifest_error *err, const char *origin, size_t line, const char *fmt, ...)
+static int fail(struct error *err, const char *origin, size_t line, const char *fmt, ...)
 {
-	if (err) {
-		int n = snprintf(err->msg, sizeof(err->msg), "%s:%zu: ", origin, line);
-		if (n < 0 || (size_t)n >= sizeof(err->msg))
-			n = 0;
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err->msg + n, sizeof(err->msg) - (size_t)n, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
+	char what[ERROR_MSG_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return error_fail(err, -EINVAL, "%s:%zu: %s", origin, line, what);
 }
 
 void manifest_init(struct manifest *m)
@@ -140,7 +136,7 @@ struct entry {
 };
 
 static int merge(struct manifest *m, const struct entry *e, const char *origin, size_t line,
-		 struct manifest_error *err)
+		 struct error *err)
 {
 	uint8_t digest[SHA256_BYTES];
 	if (sha256_from_hex(e->sha_hex, digest) != 0)
@@ -208,7 +204,7 @@ static int parse_size(const char *text, int64_t *out)
 
 /* FILE sha256=HEX url=URL [mirror=URL]... [size=BYTES] [package=NAME] */
 static int parse_own(char **tok, size_t n, struct entry *e, const char *origin, size_t line,
-		     struct manifest_error *err)
+		     struct error *err)
 {
 	e->name = tok[0];
 	const char *primary = NULL;
@@ -258,7 +254,7 @@ static int parse_own(char **tok, size_t n, struct entry *e, const char *origin, 
 /* live-bootstrap: `f URL SHA256 [FILE]`, `g GIT-URL~REF URL SHA256 [FILE]`, or bare `URL SHA256 [FILE]`.
  * A `g` line may give `_` for URL when the tarball exists only as a git snapshot. */
 static int parse_lb(char **tok, size_t n, struct entry *e, const char *origin, size_t line,
-		    struct manifest_error *err)
+		    struct error *err)
 {
 	size_t at = 0;
 	const char *what = "URL SHA256 [FILE]";
@@ -312,7 +308,7 @@ static size_t tokenize(char *s, char **tok)
 }
 
 static int parse_line(struct manifest *m, char *text, const char *origin, size_t line,
-		      struct manifest_error *err)
+		      struct error *err)
 {
 	char *tok[MAX_TOKENS];
 	size_t n = tokenize(text, tok);
@@ -349,7 +345,7 @@ static int parse_line(struct manifest *m, char *text, const char *origin, size_t
 }
 
 int manifest_parse_text(struct manifest *m, const char *origin, const char *text, size_t len,
-			struct manifest_error *err)
+			struct error *err)
 {
 	char buf[MAX_LINE + 1];
 	size_t line = 0, pos = 0;
@@ -374,9 +370,9 @@ int manifest_parse_text(struct manifest *m, const char *origin, const char *text
 	return 0;
 }
 
-int manifest_load(struct manifest *m, const char *path, struct manifest_error *err)
+int manifest_load(struct manifest *m, const char *path, struct error *err)
 {
-	struct manifest_error local;
+	struct error local = { 0 };
 	if (!err)
 		err = &local;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -385,24 +381,24 @@ int manifest_load(struct manifest *m, const char *path, struct manifest_error *e
 	char *text = NULL;
 	if (fd < 0 || fstat(fd, &st) != 0) {
 		rc = -errno;
-		snprintf(err->msg, sizeof(err->msg), "%s: %s", path, strerror(-rc));
+		error_fail(err, rc, "%s: %s", path, strerror(-rc));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		rc = -EINVAL;
-		snprintf(err->msg, sizeof(err->msg), "%s: not a regular file", path);
+		error_fail(err, rc, "%s: not a regular file", path);
 		goto out;
 	}
 	if ((uint64_t)st.st_size > MANIFEST_MAX_BYTES) {
 		rc = -EFBIG;
-		snprintf(err->msg, sizeof(err->msg), "%s: %lld bytes is too large for a manifest", path,
+		error_fail(err, rc, "%s: %lld bytes is too large for a manifest", path,
 			 (long long)st.st_size);
 		goto out;
 	}
 	text = malloc((size_t)st.st_size + 1);
 	if (!text) {
 		rc = -ENOMEM;
-		snprintf(err->msg, sizeof(err->msg), "%s: out of memory", path);
+		error_fail(err, rc, "%s: out of memory", path);
 		goto out;
 	}
 	size_t have = 0;
@@ -412,7 +408,7 @@ int manifest_load(struct manifest *m, const char *path, struct manifest_error *e
 			continue;
 		if (got < 0) {
 			rc = -errno;
-			snprintf(err->msg, sizeof(err->msg), "%s: %s", path, strerror(-rc));
+			error_fail(err, rc, "%s: %s", path, strerror(-rc));
 			goto out;
 		}
 		if (got == 0)

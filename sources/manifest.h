@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/error.h"
 #include "sources/sha256.h"
 
 #define MANIFEST_SIZE_UNKNOWN (-1)
@@ -40,22 +41,17 @@ struct manifest {
 	size_t cap;
 };
 
-/* Why a manifest was refused: "path:line: what is wrong", ready for one line of output. */
-struct manifest_error {
-	char msg[512];
-};
-
 void manifest_init(struct manifest *m);
 void manifest_free(struct manifest *m);
 
 /* Add every entry of a manifest file to m. 0; -EINVAL when a line is malformed or contradicts an
  * earlier entry; -EFBIG when the file is too large; -errno when it cannot be read. err says which
  * file and line. On failure m keeps the entries of earlier files and of earlier lines. */
-int manifest_load(struct manifest *m, const char *path, struct manifest_error *err);
+int manifest_load(struct manifest *m, const char *path, struct error *err);
 
 /* The same for text already in memory; origin names it in messages (e.g. the file's path). */
 int manifest_parse_text(struct manifest *m, const char *origin, const char *text, size_t len,
-			struct manifest_error *err);
+			struct error *err);
 
 /* The entry for a cache file name, or NULL. */
 const struct distfile *manifest_find(const struct manifest *m, const char *name);

@@ -12,24 +12,26 @@
 
 #include "common/exit_codes.h"
 #include "vmm/cpuid.h"
-#include "vmm/layout.h"
+#include "common/layout.h"
 
 #define CPUID_MAX_ENTRIES 256
 #define SLOT_LOW  0
 #define SLOT_HIGH 1
 
-static int fail(struct kvm_error *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(struct kvm_error *err, int code, const char *fmt, ...)
+/* Record the failure with its exit status (whose fault it is) and return -1. */
+static int fail(struct error *err, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct error *err, int status, const char *fmt, ...)
 {
+	char msg[ERROR_MSG_MAX];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	err->exit_code = code;
+	error_fail_status(err, status, -EIO, "%s", msg);
 	return -1;
 }
 
-static int open_kvm(struct kvm_vm *vm, struct kvm_error *err)
+static int open_kvm(struct kvm_vm *vm, struct error *err)
 {
 	vm->kvm_fd = open(KVM_DEVICE_PATH, O_RDWR | O_CLOEXEC);
 	if (vm->kvm_fd < 0) {
@@ -61,7 +63,7 @@ static int open_kvm(struct kvm_vm *vm, struct kvm_error *err)
 }
 
 static int add_slot(struct kvm_vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, void *host,
-		    struct kvm_error *err)
+		    struct error *err)
 {
 	struct kvm_userspace_memory_region region = {
 		.slot = slot, .guest_phys_addr = gpa, .memory_size = size, .userspace_addr = (uintptr_t)host,
@@ -72,7 +74,7 @@ static int add_slot(struct kvm_vm *vm, uint32_t slot, uint64_t gpa, uint64_t siz
 	return 0;
 }
 
-static int create_vm(struct kvm_vm *vm, const struct guest_mem *mem, struct kvm_error *err)
+static int create_vm(struct kvm_vm *vm, const struct guest_mem *mem, struct error *err)
 {
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0)
@@ -99,7 +101,7 @@ static int create_vm(struct kvm_vm *vm, const struct guest_mem *mem, struct kvm_
 	return 0;
 }
 
-static int setup_cpuid(struct kvm_vm *vm, struct kvm_error *err)
+static int setup_cpuid(struct kvm_vm *vm, struct error *err)
 {
 	size_t bytes = sizeof(struct kvm_cpuid2) + CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2);
 	vm->cpuid = calloc(1, bytes);
@@ -114,7 +116,7 @@ static int setup_cpuid(struct kvm_vm *vm, struct kvm_error *err)
 	return 0;
 }
 
-static int create_vcpu(struct kvm_vm *vm, struct kvm_error *err)
+static int create_vcpu(struct kvm_vm *vm, struct error *err)
 {
 	vm->vcpu_fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, 0);
 	if (vm->vcpu_fd < 0)
@@ -130,7 +132,7 @@ static int create_vcpu(struct kvm_vm *vm, struct kvm_error *err)
 	return setup_cpuid(vm, err);
 }
 
-int kvm_vm_create(struct kvm_vm *vm, const struct guest_mem *mem, struct kvm_error *err)
+int kvm_vm_create(struct kvm_vm *vm, const struct guest_mem *mem, struct error *err)
 {
 	memset(vm, 0, sizeof(*vm));
 	vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = -1;

@@ -8,7 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/guest_mem.h"
+#include "common/error.h"
+#include "common/guest_mem.h"
 
 #define KVM_DEVICE_PATH "/dev/kvm"
 
@@ -21,14 +22,9 @@ struct kvm_vm {
 	struct kvm_cpuid2 *cpuid; /* what the guest sees (pinned, see docs/cpuid.md) */
 };
 
-struct kvm_error {
-	int exit_code;   /* EXIT_USAGE or EXIT_INTERNAL */
-	char msg[256];
-};
-
 /* Open KVM, create the VM, its RAM slots, irqchip, PIT and the vCPU with pinned CPUID.
  * 0, or -1 with *err filled; on failure everything already made is released. */
-int kvm_vm_create(struct kvm_vm *vm, const struct guest_mem *mem, struct kvm_error *err);
+int kvm_vm_create(struct kvm_vm *vm, const struct guest_mem *mem, struct error *err);
 void kvm_vm_destroy(struct kvm_vm *vm);
 
 /* Drive an interrupt line of the in-kernel IOAPIC/PIC (level 1 or 0). 0 or -errno. */

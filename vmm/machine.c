@@ -9,7 +9,7 @@
 #include "boot/mptable.h"
 #include "common/exit_codes.h"
 #include "vmm/cpuid.h"
-#include "vmm/layout.h"
+#include "common/layout.h"
 #include "vmm/vcpu_entry.h"
 
 #define KICK_SIGNAL SIGUSR1
@@ -90,7 +90,7 @@ static int add_devices(struct machine *m)
 	return rc;
 }
 
-int machine_create(struct machine *m, const struct machine_config *cfg, struct kvm_error *err)
+int machine_create(struct machine *m, const struct machine_config *cfg, struct error *err)
 {
 	memset(m, 0, sizeof(*m));
 	m->hooks = cfg->hooks;
@@ -108,9 +108,8 @@ int machine_create(struct machine *m, const struct machine_config *cfg, struct k
 
 	int rc = guest_mem_init(&m->mem, cfg->ram_size);
 	if (rc < 0) {
-		snprintf(err->msg, sizeof(err->msg), "cannot reserve %llu MiB of guest RAM: %s",
+		error_fail_status(err, EXIT_USAGE, -EINVAL, "cannot reserve %llu MiB of guest RAM: %s",
 			 (unsigned long long)(cfg->ram_size / MiB), strerror(-rc));
-		err->exit_code = EXIT_USAGE;
 		bus_destroy(&m->pio);
 		bus_destroy(&m->mmio);
 		return -1;
@@ -123,24 +122,21 @@ int machine_create(struct machine *m, const struct machine_config *cfg, struct k
 	}
 	m->pci_ready = false;
 	if (add_devices(m) < 0) {
-		snprintf(err->msg, sizeof(err->msg), "device windows overlap");
-		err->exit_code = EXIT_INTERNAL;
+		error_fail_status(err, EXIT_INTERNAL, -EINVAL, "device windows overlap");
 		machine_destroy(m);
 		return -1;
 	}
 	struct irq_line intx = { .set = set_irq, .opaque = m };
 	rc = pci_host_init(&m->pci, &m->pio, &m->mmio, intx);
 	if (rc < 0) {
-		snprintf(err->msg, sizeof(err->msg), "cannot set up the PCI host: %s", strerror(-rc));
-		err->exit_code = EXIT_INTERNAL;
+		error_fail_status(err, EXIT_INTERNAL, -EINVAL, "cannot set up the PCI host: %s", strerror(-rc));
 		machine_destroy(m);
 		return -1;
 	}
 	m->pci_ready = true;
 	if (cfg->ndisks && (rc = ahci_create(&m->pci, &m->mem, cfg->disks, cfg->ndisks, &m->ahci)) < 0) {
-		snprintf(err->msg, sizeof(err->msg), "cannot attach %u disks to the AHCI controller: %s", cfg->ndisks,
+		error_fail_status(err, rc == -EINVAL ? EXIT_USAGE : EXIT_INTERNAL, -EINVAL, "cannot attach %u disks to the AHCI controller: %s", cfg->ndisks,
 			 strerror(-rc));
-		err->exit_code = rc == -EINVAL ? EXIT_USAGE : EXIT_INTERNAL;
 		machine_destroy(m);
 		return -1;
 	}
@@ -163,7 +159,7 @@ void machine_destroy(struct machine *m)
 }
 
 int machine_load(struct machine *m, const struct boot_plan *plan, const uint8_t *kernel, const char *cmdline,
-		 struct kvm_error *err)
+		 struct error *err)
 {
 	struct mptable_config mp = { 0 };
 	cpuid_leaf1(m->kvm.cpuid, &mp.cpu_signature, &mp.cpu_features);
@@ -177,16 +173,14 @@ int machine_load(struct machine *m, const struct boot_plan *plan, const uint8_t 
 		mp.npci_irqs++;
 	}
 	if (boot_write(plan, &m->mem, kernel, cmdline, &mp) < 0) {
-		snprintf(err->msg, sizeof(err->msg), "the kernel does not fit in guest RAM");
-		err->exit_code = EXIT_USAGE;
+		error_fail_status(err, EXIT_USAGE, -EINVAL, "the kernel does not fit in guest RAM");
 		return -1;
 	}
 	struct vcpu_entry entry = { .long_mode = plan->entry64, .rip = plan->entry_rip, .rsi = plan->entry_rsi };
 	const char *what = "";
 	int rc = vcpu_entry_apply(m->kvm.vcpu_fd, &entry, &what);
 	if (rc < 0) {
-		snprintf(err->msg, sizeof(err->msg), "%s failed: %s", what, strerror(-rc));
-		err->exit_code = EXIT_INTERNAL;
+		error_fail_status(err, EXIT_INTERNAL, -EINVAL, "%s failed: %s", what, strerror(-rc));
 		return -1;
 	}
 	return 0;

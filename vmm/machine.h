@@ -17,7 +17,7 @@
 #include "devices/pci.h"
 #include "devices/uart16550.h"
 #include "vmm/console_watch.h"
-#include "vmm/guest_mem.h"
+#include "common/guest_mem.h"
 #include "vmm/kvm_vm.h"
 
 enum machine_end {
@@ -71,13 +71,13 @@ struct machine_config {
 };
 
 /* Build the machine. 0, or -1 with *err filled (exit code and one line for the user). */
-int machine_create(struct machine *m, const struct machine_config *cfg, struct kvm_error *err);
+int machine_create(struct machine *m, const struct machine_config *cfg, struct error *err);
 void machine_destroy(struct machine *m);
 
 /* Write the planned kernel, command line and boot structures, and put the vCPU at the entry point.
  * The initrd, if any, must already be at plan->initrd_addr. 0 or -1 with *err filled. */
 int machine_load(struct machine *m, const struct boot_plan *plan, const uint8_t *kernel, const char *cmdline,
-		 struct kvm_error *err);
+		 struct error *err);
 
 /* Run the vCPU on the calling thread until the run ends; returns how it ended. */
 enum machine_end machine_run(struct machine *m);

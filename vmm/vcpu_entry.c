@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "vmm/layout.h"
+#include "common/layout.h"
 
 #define BOOT_CS        0x10
 #define BOOT_DS        0x18

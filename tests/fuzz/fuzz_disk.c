@@ -11,9 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sysa/fstree.h"
-#include "sysc/disk_read.h"
-#include "sysc/mkdisk.h"
+#include "image/fstree.h"
+#include "image/extfs_read.h"
+#include "image/mkdisk.h"
 
 #define BASE_SIZE (2u * 1024 * 1024)
 #define PATCHED_SPAN (256u * 1024) /* superblock, descriptors, bitmaps, inode table, first directories */
@@ -70,7 +70,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(p, sizeof(p), "%s/t", dir);
 	struct mkdisk_opts o = { .dir = p, .output = img, .size = BASE_SIZE, .fs = MKDISK_EXT2, .raw = true,
 				 .epoch = 1 };
-	struct img_err err = { 0 };
+	struct error err = { 0 };
 	if (mkdisk_build(&o, &err) != 0) {
 		fprintf(stderr, "fuzz_disk: %s\n", err.msg);
 		abort();
@@ -83,7 +83,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static int count(void *ctx, const char *name, const struct disk_stat *st)
+static int count(void *ctx, const char *name, const struct extfs_stat *st)
 {
 	(void)name;
 	(void)st;
@@ -125,28 +125,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	close(fd);
 	free(copy);
 
-	struct img_err err = { 0 };
-	struct disk_image *d;
-	if (disk_open(&d, img, 0, &err) != 0) {
+	struct error err = { 0 };
+	struct extfs *d;
+	if (extfs_open(&d, img, 0, &err) != 0) {
 		if (err.msg[0] == '\0')
 			abort();
 		return 0;
 	}
 	int n = 0;
 	memset(&err, 0, sizeof(err));
-	disk_list(d, "/", count, &n, &err);
+	extfs_list(d, "/", count, &n, &err);
 	memset(&err, 0, sizeof(err));
 	int null = open("/dev/null", O_WRONLY);
-	disk_cat(d, "/etc/conf", null, &err);
+	extfs_cat(d, "/etc/conf", null, &err);
 	close(null);
-	struct disk_get_stats gs;
+	struct extfs_get_stats gs;
 	memset(&err, 0, sizeof(err));
-	if (disk_get(d, "/", out, &gs, &err) == 0) {
+	if (extfs_get(d, "/", out, &gs, &err) == 0) {
 		nftw(out, make_writable, MAX_DEPTH, FTW_PHYS);
 		nftw(out, rm, MAX_DEPTH, FTW_PHYS | FTW_DEPTH);
 	} else if (access(out, F_OK) == 0) {
 		abort(); /* a failed get must leave nothing under its final name */
 	}
-	disk_close(d);
+	extfs_close(d);
 	return 0;
 }

@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct manifest m;
-	struct manifest_error err;
+	struct error err = { 0 };
 	manifest_init(&m);
 	manifest_parse_text(&m, "fuzz", (const char *)data, size, &err);
 	for (size_t i = 0; i < m.n_files; i++) {

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "sysa/fstree.h"
-#include "sysa/spec.h"
+#include "image/fstree.h"
+#include "image/spec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -46,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FILE *in = fmemopen((void *)data, size, "r");
 	if (!in)
 		abort();
-	struct img_err err = { 0 };
+	struct error err = { 0 };
 	int rc = spec_apply_stream(&t, in, "fuzz", &err);
 	fclose(in);
 	if (rc == 0)

@@ -15,8 +15,8 @@
 #include "devices/ahci.h"
 #include "devices/bus.h"
 #include "devices/pci.h"
-#include "vmm/guest_mem.h"
-#include "vmm/layout.h"
+#include "common/guest_mem.h"
+#include "common/layout.h"
 
 #define RAM_SIZE     (8 * MiB)
 #define DISK_SECTORS 2048u

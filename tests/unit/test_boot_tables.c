@@ -10,8 +10,8 @@
 #include "boot/loader.h"
 #include "boot/mptable.h"
 #include "fixture_kernels.h"
-#include "vmm/guest_mem.h"
-#include "vmm/layout.h"
+#include "common/guest_mem.h"
+#include "common/layout.h"
 
 static uint64_t ram_in(const struct e820_map *m)
 {

@@ -8,7 +8,7 @@
 #include "boot/bzimage.h"
 #include "boot/loader.h"
 #include "fixture_kernels.h"
-#include "vmm/layout.h"
+#include "common/layout.h"
 
 static void check_debian_header(const struct bzimage *bz)
 {

@@ -9,11 +9,11 @@
 #include <zlib.h>
 
 #include "img_fixture.h"
-#include "sysa/cpio_newc.h"
-#include "sysa/epoch.h"
-#include "sysa/fstree.h"
-#include "sysa/initramfs.h"
-#include "sysa/spec.h"
+#include "image/cpio_newc.h"
+#include "image/epoch.h"
+#include "image/fstree.h"
+#include "image/initramfs.h"
+#include "image/spec.h"
 
 #define TEST_EPOCH 1700000000u
 #define MAX_MEMBERS 64
@@ -87,7 +87,7 @@ START_TEST(writer_formats_header_name_and_padding)
 	char *out = fx_path(dir, "a.cpio");
 	int fd = open(out, O_RDWR | O_CREAT, 0600);
 	ck_assert_int_ge(fd, 0);
-	struct img_err err = { 0 };
+	struct error err = { 0 };
 	struct cpio_writer w;
 	ck_assert_int_eq(cpio_writer_init(&w, fd, out, false, &err), 0);
 	struct cpio_header h = { .ino = 7, .mode = S_IFREG | 0640, .uid = 1, .gid = 2, .nlink = 1,
@@ -125,7 +125,7 @@ START_TEST(writer_refuses_a_header_before_the_data_is_complete)
 	char *dir = fx_tmpdir();
 	char *out = fx_path(dir, "a.cpio");
 	int fd = open(out, O_RDWR | O_CREAT, 0600);
-	struct img_err err = { 0 };
+	struct error err = { 0 };
 	struct cpio_writer w;
 	ck_assert_int_eq(cpio_writer_init(&w, fd, out, false, &err), 0);
 	struct cpio_header h = { .mode = S_IFREG | 0644, .nlink = 1, .filesize = 4 };
@@ -168,7 +168,7 @@ static unsigned char *build(const char *src, const char *spec, bool gzip, uint32
 	char *dir = fx_tmpdir();
 	char *out = fx_path(dir, "i.cpio");
 	struct initramfs_opts o = { .dir = src, .spec = spec, .output = out, .gzip = gzip, .epoch = epoch };
-	struct img_err err = { 0 };
+	struct error err = { 0 };
 	ck_assert_msg(initramfs_build(&o, &err) == 0, "build failed: %s", err.msg);
 	unsigned char *buf = fx_slurp(out, len);
 	free(out);
@@ -307,7 +307,7 @@ static int spec_error(const char *text, char *msg, size_t msglen)
 {
 	struct fs_tree t;
 	fstree_init(&t);
-	struct img_err err = { 0 };
+	struct error err = { 0 };
 	FILE *in = fmemopen((void *)text, strlen(text), "r");
 	ck_assert_ptr_nonnull(in);
 	int rc = spec_apply_stream(&t, in, "s", &err);
@@ -334,7 +334,7 @@ START_TEST(spec_rejects_bad_lines_with_their_number)
 		{ "pipe /p 0600 -1 0\n", "s:1: bad uid '-1'" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char msg[IMG_ERR_MSG_MAX];
+		char msg[ERROR_MSG_MAX];
 		ck_assert_int_eq(spec_error(cases[i].text, msg, sizeof(msg)), -EINVAL);
 		ck_assert_str_eq(msg, cases[i].want);
 	}
@@ -348,7 +348,7 @@ START_TEST(spec_must_treat_hard_links_alike)
 	char *spec = fx_path(sdir, "spec"), *out = fx_path(sdir, "o.cpio");
 	fx_write(sdir, "spec", "attr /etc/tool-link 0700 0 0\n", 0644);
 	struct initramfs_opts o = { .dir = src, .spec = spec, .output = out, .epoch = 1 };
-	struct img_err err = { 0 };
+	struct error err = { 0 };
 	ck_assert_int_eq(initramfs_build(&o, &err), -EINVAL);
 	ck_assert_str_eq(err.msg, "'/bin/tool' and '/etc/tool-link' are hard links but the spec gives them different "
 				  "modes or owners");
@@ -370,9 +370,9 @@ START_TEST(missing_input_leaves_no_output)
 	char *out = fx_path(dir, "i.cpio");
 	char *missing = fx_path(dir, "no-such-dir");
 	struct initramfs_opts o = { .dir = missing, .output = out, .epoch = 1 };
-	struct img_err err = { 0 };
+	struct error err = { 0 };
 	ck_assert_int_eq(initramfs_build(&o, &err), -ENOENT);
-	ck_assert_int_eq(img_err_exit_status(&err), 2);
+	ck_assert_int_eq(error_exit_status(&err), 2);
 	ck_assert_int_ne(access(out, F_OK), 0);
 	/* a spec that fails half-way: still nothing */
 	fx_mkdir(dir, "src");
@@ -393,7 +393,7 @@ END_TEST
 START_TEST(epoch_parsing)
 {
 	uint32_t v = 0;
-	struct img_err err = { 0 };
+	struct error err = { 0 };
 	ck_assert_int_eq(epoch_parse("1700000000", &v, &err), 0);
 	ck_assert_uint_eq(v, 1700000000u);
 	ck_assert_int_eq(epoch_parse("4294967295", &v, &err), 0);

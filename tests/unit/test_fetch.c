@@ -109,7 +109,7 @@ static void teardown(void)
 START_TEST(offline_reports_without_touching)
 {
 	struct manifest m;
-	struct manifest_error merr;
+	struct error merr = { 0 };
 	manifest_init(&m);
 	const char *text = "good sha256=" HASH_ABC " url=http://127.0.0.1:9/good\n"
 			   "bad sha256=" HASH_ABC " url=http://127.0.0.1:9/bad\n"
@@ -124,8 +124,8 @@ START_TEST(offline_reports_without_touching)
 	struct fetch_options o = { .cache_dir = dir, .jobs = 1, .offline = true, .on_event = record, .ctx = &s };
 	enum fetch_state states[3];
 	struct fetch_summary sum;
-	char err[256];
-	ck_assert_int_eq(fetch_all(&m, &o, states, &sum, err, sizeof(err)), 0);
+	struct error err = { 0 };
+	ck_assert_int_eq(fetch_all(&m, &o, states, &sum, &err), 0);
 	ck_assert_int_eq(states[0], FETCH_CACHED);
 	ck_assert_int_eq(states[1], FETCH_BAD);
 	ck_assert_int_eq(states[2], FETCH_MISSING);
@@ -145,7 +145,7 @@ END_TEST
 START_TEST(online_moves_bad_cache_aside_and_needs_a_location)
 {
 	struct manifest m;
-	struct manifest_error merr;
+	struct error merr = { 0 };
 	manifest_init(&m);
 	/* A git-only entry has no URL: with no --mirror there is nowhere to get it from, and no network is used. */
 	const char *text = "g https://git.invalid/x.git~v1 _ " HASH_ABC " x.tar\n";
@@ -156,15 +156,15 @@ START_TEST(online_moves_bad_cache_aside_and_needs_a_location)
 	struct seen s = { 0 };
 	struct fetch_options o = { .cache_dir = cache, .jobs = 2, .on_event = record, .ctx = &s };
 	struct fetch_summary sum;
-	char err[256];
-	ck_assert_int_eq(fetch_all(&m, &o, NULL, &sum, err, sizeof(err)), 0);
+	struct error err = { 0 };
+	ck_assert_int_eq(fetch_all(&m, &o, NULL, &sum, &err), 0);
 	ck_assert_uint_eq(sum.missing, 1);
 	ck_assert_ptr_nonnull(strstr(s.last, "no location"));
 
 	snprintf(path, sizeof(path), "%s/x.tar", cache);
 	write_file(path, "not abc");
 	memset(&s, 0, sizeof(s));
-	ck_assert_int_eq(fetch_all(&m, &o, NULL, &sum, err, sizeof(err)), 0);
+	ck_assert_int_eq(fetch_all(&m, &o, NULL, &sum, &err), 0);
 	ck_assert_int_eq(s.mismatch, 1);
 	struct stat st;
 	ck_assert_int_ne(stat(path, &st), 0); /* never left under its final name */
@@ -177,7 +177,7 @@ END_TEST
 START_TEST(unusable_cache_is_one_error)
 {
 	struct manifest m;
-	struct manifest_error merr;
+	struct error merr = { 0 };
 	manifest_init(&m);
 	const char *text = "a sha256=" HASH_ABC " url=http://127.0.0.1:9/a\n";
 	ck_assert_int_eq(manifest_parse_text(&m, "t", text, strlen(text), &merr), 0);
@@ -187,9 +187,9 @@ START_TEST(unusable_cache_is_one_error)
 	snprintf(cache, sizeof(cache), "%s/sub", file);
 	struct fetch_options o = { .cache_dir = cache, .jobs = 1 };
 	struct fetch_summary sum;
-	char err[512];
-	ck_assert_int_eq(fetch_all(&m, &o, NULL, &sum, err, sizeof(err)), -ENOTDIR);
-	ck_assert_ptr_nonnull(strstr(err, "is not usable: Not a directory"));
+	struct error err = { 0 };
+	ck_assert_int_eq(fetch_all(&m, &o, NULL, &sum, &err), -ENOTDIR);
+	ck_assert_ptr_nonnull(strstr(err.msg, "is not usable: Not a directory"));
 	manifest_free(&m);
 }
 END_TEST

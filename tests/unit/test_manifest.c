@@ -15,7 +15,7 @@
 /* SHA-256 of the three bytes "abc" (FIPS 180-2, appendix B.1). */
 #define HASH_ABC "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 
-static int parse(struct manifest *m, const char *text, struct manifest_error *err)
+static int parse(struct manifest *m, const char *text, struct error *err)
 {
 	return manifest_parse_text(m, "t.manifest", text, strlen(text), err);
 }
@@ -23,7 +23,8 @@ static int parse(struct manifest *m, const char *text, struct manifest_error *er
 /* Parse text that must be refused; return the message. */
 static const char *refused(const char *text)
 {
-	static struct manifest_error err;
+	static struct error err;
+	err = (struct error){ 0 };
 	struct manifest m;
 	manifest_init(&m);
 	int rc = parse(&m, text, &err);
@@ -35,7 +36,7 @@ static const char *refused(const char *text)
 START_TEST(own_format_full_entry)
 {
 	struct manifest m;
-	struct manifest_error err;
+	struct error err = { 0 };
 	manifest_init(&m);
 	ck_assert_int_eq(parse(&m,
 			       "# a comment\n\n"
@@ -63,7 +64,7 @@ END_TEST
 START_TEST(live_bootstrap_lines)
 {
 	struct manifest m;
-	struct manifest_error err;
+	struct error err = { 0 };
 	manifest_init(&m);
 	ck_assert_int_eq(parse(&m,
 			       "f https://example.org/pub/gzip-1.2.4.tar.gz " HASH_A "\n"
@@ -93,7 +94,7 @@ END_TEST
 START_TEST(name_from_url_drops_query)
 {
 	struct manifest m;
-	struct manifest_error err;
+	struct error err = { 0 };
 	manifest_init(&m);
 	ck_assert_int_eq(parse(&m, "f https://h.example/d/file.tar.xz?download=1#frag " HASH_A "\n", &err), 0);
 	ck_assert_str_eq(m.files[0].name, "file.tar.xz");
@@ -105,7 +106,7 @@ END_TEST
 START_TEST(duplicates_merge_or_conflict)
 {
 	struct manifest m;
-	struct manifest_error err;
+	struct error err = { 0 };
 	manifest_init(&m);
 	ck_assert_int_eq(parse(&m,
 			       "a.tar sha256=" HASH_A " url=http://one.example/a.tar\n"
@@ -154,7 +155,7 @@ END_TEST
 START_TEST(nul_bytes_and_long_lines)
 {
 	struct manifest m;
-	struct manifest_error err;
+	struct error err = { 0 };
 	manifest_init(&m);
 	const char bin[] = "f http://h.example/a " HASH_A "\n\0\1\2";
 	ck_assert_int_eq(manifest_parse_text(&m, "bin", bin, sizeof(bin), &err), -EINVAL);
@@ -163,6 +164,7 @@ START_TEST(nul_bytes_and_long_lines)
 	char *lng = malloc(len + 1);
 	memset(lng, 'x', len);
 	lng[len] = '\0';
+	err = (struct error){ 0 }; /* a struct error keeps its first failure */
 	ck_assert_int_eq(parse(&m, lng, &err), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(err.msg, "line longer than"));
 	free(lng);
@@ -179,7 +181,7 @@ START_TEST(load_from_disk)
 	ck_assert_int_eq(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
 	close(fd);
 	struct manifest m;
-	struct manifest_error err;
+	struct error err = { 0 };
 	manifest_init(&m);
 	ck_assert_int_eq(manifest_load(&m, path, &err), -EINVAL);
 	char want[600];
@@ -188,7 +190,9 @@ START_TEST(load_from_disk)
 	ck_assert_uint_eq(m.n_files, 1); /* entries before the bad line are kept */
 	manifest_free(&m);
 	unlink(path);
+	err = (struct error){ 0 }; /* a struct error keeps its first failure */
 	ck_assert_int_eq(manifest_load(&m, path, &err), -ENOENT);
+	err = (struct error){ 0 };
 	ck_assert_int_eq(manifest_load(&m, "/tmp", &err), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(err.msg, "not a regular file"));
 }
@@ -227,7 +231,7 @@ START_TEST(shipped_manifests_parse)
 					       "sources/live-bootstrap-2021-09-sysc.manifest" };
 	for (size_t i = 0; i < sizeof(shipped) / sizeof(shipped[0]); i++) {
 		struct manifest m;
-		struct manifest_error err;
+		struct error err = { 0 };
 		manifest_init(&m);
 		int rc = manifest_load(&m, shipped[i], &err);
 		ck_assert_msg(rc == 0, "%s", err.msg);

@@ -9,11 +9,11 @@
 #include <sys/stat.h>
 
 #include "img_fixture.h"
-#include "sysa/fstree.h"
-#include "sysa/initramfs.h"
-#include "sysc/disk_read.h"
-#include "sysc/mbr.h"
-#include "sysc/mkdisk.h"
+#include "image/fstree.h"
+#include "image/initramfs.h"
+#include "image/extfs_read.h"
+#include "image/mbr.h"
+#include "image/mkdisk.h"
 
 #define TEST_EPOCH 1600000000u
 #define MiB (1024ull * 1024ull)
@@ -84,7 +84,7 @@ static void opts_for(struct mkdisk_opts *o, const char *dir, const char *out)
 
 static void build_ok(const struct mkdisk_opts *o)
 {
-	struct img_err err = { 0 };
+	struct error err = { 0 };
 	ck_assert_msg(mkdisk_build(o, &err) == 0, "mkdisk failed: %s", err.msg);
 }
 
@@ -117,10 +117,10 @@ START_TEST(same_input_same_bytes_any_creation_order)
 }
 END_TEST
 
-static const struct disk_stat *stat_ok(struct disk_image *d, const char *path, struct disk_stat *st)
+static const struct extfs_stat *stat_ok(struct extfs *d, const char *path, struct extfs_stat *st)
 {
-	struct img_err err = { 0 };
-	ck_assert_msg(disk_stat_path(d, path, st, &err) == 0, "%s: %s", path, err.msg);
+	struct error err = { 0 };
+	ck_assert_msg(extfs_stat(d, path, st, &err) == 0, "%s: %s", path, err.msg);
 	return st;
 }
 
@@ -129,7 +129,7 @@ struct names {
 	int n;
 };
 
-static int collect(void *ctx, const char *name, const struct disk_stat *st)
+static int collect(void *ctx, const char *name, const struct extfs_stat *st)
 {
 	(void)st;
 	struct names *n = ctx;
@@ -152,11 +152,11 @@ static void check_read_back(enum mkdisk_fs fs, bool raw)
 	o.fs = fs;
 	o.raw = raw;
 	build_ok(&o);
-	struct img_err err = { 0 };
-	struct disk_image *d;
-	ck_assert_msg(disk_open(&d, img, 0, &err) == 0, "%s", err.msg);
-	ck_assert_uint_eq(disk_fs_offset(d), raw ? 0 : MiB);
-	struct disk_stat st, st2;
+	struct error err = { 0 };
+	struct extfs *d;
+	ck_assert_msg(extfs_open(&d, img, 0, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(extfs_fs_offset(d), raw ? 0 : MiB);
+	struct extfs_stat st, st2;
 	stat_ok(d, "/usr/src/a.txt", &st);
 	ck_assert_uint_eq(st.mode, S_IFREG | 0600);
 	ck_assert_uint_eq(st.nlink, 2);
@@ -177,14 +177,14 @@ static void check_read_back(enum mkdisk_fs fs, bool raw)
 	ck_assert_uint_eq(st.rdev_minor, 300000);
 	stat_ok(d, "/usr/sl", &st);
 	char *target;
-	ck_assert_int_eq(disk_read_link(d, st.ino, &target, &err), 0);
+	ck_assert_int_eq(extfs_read_link(d, st.ino, &target, &err), 0);
 	ck_assert_str_eq(target, "src/b.txt");
 	free(target);
 	stat_ok(d, "/", &st);
 	ck_assert_uint_eq(st.nlink, 2 + 4); /* bin dev lost+found usr */
 	static struct names n;
 	n.n = 0;
-	ck_assert_int_eq(disk_list(d, "/", collect, &n, &err), 0);
+	ck_assert_int_eq(extfs_list(d, "/", collect, &n, &err), 0);
 	ck_assert_int_eq(n.n, 4);
 	ck_assert_str_eq(n.name[0], "bin");
 	ck_assert_str_eq(n.name[1], "dev");
@@ -193,7 +193,7 @@ static void check_read_back(enum mkdisk_fs fs, bool raw)
 	/* cat follows the symlink */
 	char *out = fx_path(w, "cat.out");
 	int fd = open(out, O_WRONLY | O_CREAT, 0600);
-	ck_assert_int_eq(disk_cat(d, "/usr/sl", fd, &err), 0);
+	ck_assert_int_eq(extfs_cat(d, "/usr/sl", fd, &err), 0);
 	close(fd);
 	size_t len;
 	unsigned char *data = fx_slurp(out, &len);
@@ -201,9 +201,9 @@ static void check_read_back(enum mkdisk_fs fs, bool raw)
 	ck_assert_int_eq(memcmp(data, "bee\n", 4), 0);
 	free(data);
 	memset(&err, 0, sizeof(err));
-	ck_assert_int_eq(disk_stat_path(d, "/usr/nope", &st, &err), -ENOENT);
+	ck_assert_int_eq(extfs_stat(d, "/usr/nope", &st, &err), -ENOENT);
 	ck_assert_str_eq(err.msg, "usr/nope: no such file or directory in the image");
-	disk_close(d);
+	extfs_close(d);
 	free(out);
 	free(t);
 	free(img);
@@ -243,15 +243,15 @@ START_TEST(full_directory_grows)
 	struct mkdisk_opts o;
 	opts_for(&o, t, img);
 	build_ok(&o);
-	struct img_err err = { 0 };
-	struct disk_image *d;
-	ck_assert_int_eq(disk_open(&d, img, 1, &err), 0);
+	struct error err = { 0 };
+	struct extfs *d;
+	ck_assert_int_eq(extfs_open(&d, img, 1, &err), 0);
 	static struct names n;
 	n.n = 0;
-	ck_assert_int_eq(disk_list(d, "/many", collect, &n, &err), 0);
+	ck_assert_int_eq(extfs_list(d, "/many", collect, &n, &err), 0);
 	ck_assert_int_eq(n.n, MANY);
 	ck_assert_str_eq(n.name[MANY - 1], "file-with-a-longish-name-0599");
-	disk_close(d);
+	extfs_close(d);
 	free(t);
 	free(img);
 	fx_rmtree(w);
@@ -305,9 +305,9 @@ START_TEST(failures_leave_no_output)
 	build_ok(&o);
 	ck_assert_int_eq(unlink(img), 0);
 	o.size = 4 * MiB;
-	struct img_err err = { 0 };
+	struct error err = { 0 };
 	ck_assert_int_eq(mkdisk_build(&o, &err), -ENOSPC);
-	ck_assert_int_eq(img_err_exit_status(&err), 2);
+	ck_assert_int_eq(error_exit_status(&err), 2);
 	ck_assert_ptr_nonnull(strstr(err.msg, "too small"));
 	ck_assert_int_ne(access(img, F_OK), 0);
 	/* bad geometry */
@@ -342,14 +342,14 @@ START_TEST(reader_rejects_what_is_not_an_image)
 	char *w = fx_tmpdir();
 	fx_write(w, "junk", "this is not a disk image", 0644);
 	char *junk = fx_path(w, "junk"), *missing = fx_path(w, "missing");
-	struct img_err err = { 0 };
-	struct disk_image *d;
-	ck_assert_int_eq(disk_open(&d, junk, 0, &err), -EINVAL);
+	struct error err = { 0 };
+	struct extfs *d;
+	ck_assert_int_eq(extfs_open(&d, junk, 0, &err), -EINVAL);
 	ck_assert_ptr_null(d);
 	memset(&err, 0, sizeof(err));
-	ck_assert_int_eq(disk_open(&d, missing, 0, &err), -ENOENT);
+	ck_assert_int_eq(extfs_open(&d, missing, 0, &err), -ENOENT);
 	memset(&err, 0, sizeof(err));
-	ck_assert_int_eq(disk_open(&d, w, 0, &err), -EINVAL); /* a directory */
+	ck_assert_int_eq(extfs_open(&d, w, 0, &err), -EINVAL); /* a directory */
 	free(junk);
 	free(missing);
 	fx_rmtree(w);
@@ -365,11 +365,11 @@ START_TEST(get_copies_a_tree_out_and_never_overwrites)
 	struct mkdisk_opts o;
 	opts_for(&o, t, img);
 	build_ok(&o);
-	struct img_err err = { 0 };
-	struct disk_image *d;
-	ck_assert_int_eq(disk_open(&d, img, 0, &err), 0);
-	struct disk_get_stats gs;
-	ck_assert_msg(disk_get(d, "/usr", dest, &gs, &err) == 0, "%s", err.msg);
+	struct error err = { 0 };
+	struct extfs *d;
+	ck_assert_int_eq(extfs_open(&d, img, 0, &err), 0);
+	struct extfs_get_stats gs;
+	ck_assert_msg(extfs_get(d, "/usr", dest, &gs, &err) == 0, "%s", err.msg);
 	ck_assert_uint_eq(gs.files, 2);
 	ck_assert_uint_eq(gs.symlinks, 1);
 	ck_assert_uint_eq(gs.dirs, 2);
@@ -378,17 +378,17 @@ START_TEST(get_copies_a_tree_out_and_never_overwrites)
 	ck_assert_int_eq(stat(a, &st), 0);
 	ck_assert_uint_eq(st.st_mode, S_IFREG | 0600);
 	ck_assert_int_eq(st.st_mtime, TEST_EPOCH);
-	ck_assert_int_eq(disk_get(d, "/usr", dest, &gs, &err), -EEXIST);
+	ck_assert_int_eq(extfs_get(d, "/usr", dest, &gs, &err), -EEXIST);
 	/* a whole tree with its hard link: the second name is a link, not a copy */
 	char *all = fx_path(w, "all"), *l1 = fx_path(w, "all/usr/src/a.txt"), *l2 = fx_path(w, "all/bin/a-link");
 	memset(&err, 0, sizeof(err));
-	ck_assert_int_eq(disk_get(d, "/", all, &gs, &err), 0);
+	ck_assert_int_eq(extfs_get(d, "/", all, &gs, &err), 0);
 	ck_assert_uint_eq(gs.hardlinks, 1);
 	struct stat s1, s2;
 	ck_assert_int_eq(stat(l1, &s1), 0);
 	ck_assert_int_eq(stat(l2, &s2), 0);
 	ck_assert_uint_eq(s1.st_ino, s2.st_ino);
-	disk_close(d);
+	extfs_close(d);
 	free(a);
 	free(all);
 	free(l1);
@@ -429,7 +429,7 @@ START_TEST(in_memory_tree_from_c)
 	add(&t, "etc", S_IFDIR | 0755, NULL, 0);
 	add(&t, "etc/a", S_IFREG | 0600, payload, 11);
 	add(&t, "dev", S_IFDIR | 0755, NULL, 0);
-	struct img_err err = { 0 };
+	struct error err = { 0 };
 	ck_assert_msg(fstree_finish(&t, &err) == 0, "%s", err.msg);
 	ck_assert_str_eq(t.entries[0].path, "dev");
 	struct mkdisk_opts o;
@@ -438,9 +438,9 @@ START_TEST(in_memory_tree_from_c)
 	struct initramfs_opts io = { .output = cpio, .epoch = TEST_EPOCH };
 	ck_assert_msg(initramfs_build_tree(&io, &t, &err) == 0, "%s", err.msg);
 	fstree_free(&t);
-	struct disk_image *d;
-	ck_assert_int_eq(disk_open(&d, img, 0, &err), 0);
-	struct disk_stat a, b, c;
+	struct extfs *d;
+	ck_assert_int_eq(extfs_open(&d, img, 0, &err), 0);
+	struct extfs_stat a, b, c;
 	stat_ok(d, "/etc/a", &a);
 	stat_ok(d, "/etc/b", &b);
 	stat_ok(d, "/dev/console", &c);
@@ -449,7 +449,7 @@ START_TEST(in_memory_tree_from_c)
 	ck_assert_uint_eq(a.mode, S_IFREG | 0600);
 	ck_assert_uint_eq(b.size, 11);
 	ck_assert_uint_eq(c.rdev_major, 5);
-	disk_close(d);
+	extfs_close(d);
 	size_t len;
 	unsigned char *buf = fx_slurp(cpio, &len);
 	ck_assert_uint_gt(len, 0);

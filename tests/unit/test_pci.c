@@ -7,7 +7,7 @@
 
 #include "devices/bus.h"
 #include "devices/pci.h"
-#include "vmm/layout.h"
+#include "common/layout.h"
 
 struct irq_log {
 	int level[LAYOUT_IOAPIC_PINS];

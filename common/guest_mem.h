@@ -1,8 +1,8 @@
 /* Guest RAM: one host mapping, seen by the guest as low RAM below the PCI hole plus high RAM from 4 GiB.
  * Every access a device makes on the guest's behalf goes through guest_mem_ptr(), which refuses any range
  * that is not entirely inside guest RAM — the guest can name any address, lbvm touches only its RAM. */
-#ifndef LBVM_VMM_GUEST_MEM_H
-#define LBVM_VMM_GUEST_MEM_H
+#ifndef LBVM_COMMON_GUEST_MEM_H
+#define LBVM_COMMON_GUEST_MEM_H
 
 #include <stddef.h>
 #include <stdint.h>

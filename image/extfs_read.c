@@ -1,4 +1,4 @@
-#include "sysc/disk_read.h"
+#include "image/extfs_read.h"
 
 #include <errno.h>
 #include <et/com_err.h>
@@ -12,7 +12,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "sysc/mbr.h"
+#include "image/mbr.h"
 
 #define COPY_BUF_SIZE (1024 * 1024)
 #define EXT_MAGIC_OFFSET (1024 + 56) /* superblock at 1024, s_magic at +56 */
@@ -21,22 +21,22 @@
 #define NFTW_FDS 32
 #define SYMLINK_MAX 65536            /* Linux caps targets at one page; more means a damaged inode */
 
-struct disk_image {
+struct extfs {
 	ext2_filsys fs;
 	uint64_t offset;
 	char *image;
 };
 
-static int ext_fail(struct img_err *err, errcode_t e, const char *what, const char *name)
+static int ext_fail(struct error *err, errcode_t e, const char *what, const char *name)
 {
 	if (e == EXT2_ET_FILE_NOT_FOUND)
-		return img_fail(err, -ENOENT, "%s: no such file or directory in the image", name);
+		return error_fail(err, -ENOENT, "%s: no such file or directory in the image", name);
 	if (e == EXT2_ET_NO_DIRECTORY)
-		return img_fail(err, -ENOTDIR, "%s: not a directory in the image", name);
+		return error_fail(err, -ENOTDIR, "%s: not a directory in the image", name);
 	if (e > 0 && e < 4096)
-		return img_fail(err, -(int)e, "%s %s: %s", what, name, strerror((int)e));
+		return error_fail(err, -(int)e, "%s %s: %s", what, name, strerror((int)e));
 	/* anything else libext2fs reports here means the image is damaged or not what it claims */
-	return img_fail(err, -EINVAL, "%s %s: %s", what, name, error_message(e));
+	return error_fail(err, -EINVAL, "%s %s: %s", what, name, error_message(e));
 }
 
 /* ---- opening ---- */
@@ -48,15 +48,15 @@ static int read_at(int fd, void *buf, size_t len, off_t off)
 }
 
 /* Where the filesystem starts: offset 0 if the ext magic is there, else from the msdos table. */
-static int find_offset(const char *image, int part, uint64_t *offset, struct img_err *err)
+static int find_offset(const char *image, int part, uint64_t *offset, struct error *err)
 {
 	int fd = open(image, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return img_fail(err, -errno, "cannot open %s: %s", image, strerror(errno));
+		return error_fail(err, -errno, "cannot open %s: %s", image, strerror(errno));
 	struct stat st;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return img_fail(err, -EINVAL, "%s is not a regular file", image);
+		return error_fail(err, -EINVAL, "%s is not a regular file", image);
 	}
 	uint8_t sector[MBR_SECTOR_SIZE], magic[2];
 	int has_sector = read_at(fd, sector, sizeof(sector), 0) == 0;
@@ -69,11 +69,11 @@ static int find_offset(const char *image, int part, uint64_t *offset, struct img
 	}
 	struct mbr_part parts[MBR_MAX_PARTS];
 	if (!has_sector || !mbr_parse(sector, parts))
-		return img_fail(err, -EINVAL, "%s holds neither an ext filesystem nor an msdos partition table", image);
+		return error_fail(err, -EINVAL, "%s holds neither an ext filesystem nor an msdos partition table", image);
 	int pick = -1;
 	if (part > 0) {
 		if (part > MBR_MAX_PARTS || parts[part - 1].type == 0)
-			return img_fail(err, -EINVAL, "%s has no partition %d", image, part);
+			return error_fail(err, -EINVAL, "%s has no partition %d", image, part);
 		pick = part - 1;
 	} else {
 		for (int i = 0; i < MBR_MAX_PARTS && pick < 0; i++)
@@ -85,30 +85,30 @@ static int find_offset(const char *image, int part, uint64_t *offset, struct img
 	}
 	*offset = parts[pick].start_lba * MBR_SECTOR_SIZE;
 	if (*offset >= (uint64_t)st.st_size)
-		return img_fail(err, -EINVAL, "%s: partition %d starts past the end of the image", image, pick + 1);
+		return error_fail(err, -EINVAL, "%s: partition %d starts past the end of the image", image, pick + 1);
 	return 0;
 }
 
-int disk_open(struct disk_image **out, const char *image, int part, struct img_err *err)
+int extfs_open(struct extfs **out, const char *image, int part, struct error *err)
 {
 	*out = NULL;
 	uint64_t offset;
 	int rc = find_offset(image, part, &offset, err);
 	if (rc)
 		return rc;
-	struct disk_image *d = calloc(1, sizeof(*d));
+	struct extfs *d = calloc(1, sizeof(*d));
 	if (!d || !(d->image = strdup(image))) {
 		free(d);
-		return img_fail(err, -ENOMEM, "out of memory");
+		return error_fail(err, -ENOMEM, "out of memory");
 	}
 	d->offset = offset;
 	char io_opts[64];
 	snprintf(io_opts, sizeof(io_opts), "offset=%llu", (unsigned long long)offset);
 	errcode_t e = ext2fs_open2(image, io_opts, EXT2_FLAG_64BITS, 0, 0, unix_io_manager, &d->fs);
 	if (e) {
-		disk_close(d);
+		extfs_close(d);
 		if (e == EXT2_ET_BAD_MAGIC || e == EXT2_ET_SHORT_READ || e == EXT2_ET_CORRUPT_SUPERBLOCK)
-			return img_fail(err, -EINVAL, "%s: no ext2/3/4 filesystem at offset %llu", image,
+			return error_fail(err, -EINVAL, "%s: no ext2/3/4 filesystem at offset %llu", image,
 					(unsigned long long)offset);
 		return ext_fail(err, e, "cannot open the filesystem in", image);
 	}
@@ -116,7 +116,7 @@ int disk_open(struct disk_image **out, const char *image, int part, struct img_e
 	return 0;
 }
 
-void disk_close(struct disk_image *d)
+void extfs_close(struct extfs *d)
 {
 	if (!d)
 		return;
@@ -126,15 +126,15 @@ void disk_close(struct disk_image *d)
 	free(d);
 }
 
-uint64_t disk_fs_offset(const struct disk_image *d)
+uint64_t extfs_fs_offset(const struct extfs *d)
 {
 	return d->offset;
 }
 
 /* ---- lookups ---- */
 
-static int stat_ino(struct disk_image *d, ext2_ino_t ino, struct disk_stat *st, const char *name,
-		    struct img_err *err)
+static int stat_ino(struct extfs *d, ext2_ino_t ino, struct extfs_stat *st, const char *name,
+		    struct error *err)
 {
 	struct ext2_inode in;
 	errcode_t e = ext2fs_read_inode(d->fs, ino, &in);
@@ -160,7 +160,7 @@ static int stat_ino(struct disk_image *d, ext2_ino_t ino, struct disk_stat *st, 
 	return 0;
 }
 
-static int lookup(struct disk_image *d, const char *path, ext2_ino_t *ino, struct img_err *err)
+static int lookup(struct extfs *d, const char *path, ext2_ino_t *ino, struct error *err)
 {
 	while (*path == '/')
 		path++;
@@ -172,7 +172,7 @@ static int lookup(struct disk_image *d, const char *path, ext2_ino_t *ino, struc
 	return e ? ext_fail(err, e, "cannot look up", path) : 0;
 }
 
-int disk_stat_path(struct disk_image *d, const char *path, struct disk_stat *st, struct img_err *err)
+int extfs_stat(struct extfs *d, const char *path, struct extfs_stat *st, struct error *err)
 {
 	ext2_ino_t ino;
 	int rc = lookup(d, path, &ino, err);
@@ -234,14 +234,14 @@ static void dir_list_free(struct dir_list *l)
 	free(l->e);
 }
 
-static int read_dir(struct disk_image *d, ext2_ino_t dir, const char *name, struct dir_list *l,
-		    struct img_err *err)
+static int read_dir(struct extfs *d, ext2_ino_t dir, const char *name, struct dir_list *l,
+		    struct error *err)
 {
 	memset(l, 0, sizeof(*l));
 	errcode_t e = ext2fs_dir_iterate2(d->fs, dir, 0, NULL, collect, l);
 	if (l->failed) {
 		dir_list_free(l);
-		return img_fail(err, -ENOMEM, "out of memory");
+		return error_fail(err, -ENOMEM, "out of memory");
 	}
 	if (e) {
 		dir_list_free(l);
@@ -252,19 +252,19 @@ static int read_dir(struct disk_image *d, ext2_ino_t dir, const char *name, stru
 	return 0;
 }
 
-int disk_list(struct disk_image *d, const char *path, disk_list_fn fn, void *ctx, struct img_err *err)
+int extfs_list(struct extfs *d, const char *path, extfs_list_fn fn, void *ctx, struct error *err)
 {
-	struct disk_stat st;
-	int rc = disk_stat_path(d, path, &st, err);
+	struct extfs_stat st;
+	int rc = extfs_stat(d, path, &st, err);
 	if (rc)
 		return rc;
 	if (!LINUX_S_ISDIR(st.mode))
-		return img_fail(err, -ENOTDIR, "%s: not a directory in the image", path);
+		return error_fail(err, -ENOTDIR, "%s: not a directory in the image", path);
 	struct dir_list l;
 	if ((rc = read_dir(d, st.ino, path, &l, err)))
 		return rc;
 	for (size_t i = 0; rc == 0 && i < l.n; i++) {
-		struct disk_stat cst;
+		struct extfs_stat cst;
 		rc = stat_ino(d, l.e[i].ino, &cst, l.e[i].name, err);
 		if (!rc)
 			rc = fn(ctx, l.e[i].name, &cst);
@@ -275,7 +275,7 @@ int disk_list(struct disk_image *d, const char *path, disk_list_fn fn, void *ctx
 
 /* ---- file contents ---- */
 
-int disk_read_link(struct disk_image *d, uint32_t ino, char **target, struct img_err *err)
+int extfs_read_link(struct extfs *d, uint32_t ino, char **target, struct error *err)
 {
 	struct ext2_inode in;
 	errcode_t e = ext2fs_read_inode(d->fs, ino, &in);
@@ -283,14 +283,14 @@ int disk_read_link(struct disk_image *d, uint32_t ino, char **target, struct img
 		return ext_fail(err, e, "cannot read", "symlink");
 	size_t len = EXT2_I_SIZE(&in);
 	if (len > SYMLINK_MAX)
-		return img_fail(err, -EINVAL, "a symlink of %zu bytes (damaged image)", len);
+		return error_fail(err, -EINVAL, "a symlink of %zu bytes (damaged image)", len);
 	char *t = calloc(1, len + 1);
 	if (!t)
-		return img_fail(err, -ENOMEM, "out of memory");
+		return error_fail(err, -ENOMEM, "out of memory");
 	if (ext2fs_is_fast_symlink(&in) && !(in.i_flags & EXT4_INLINE_DATA_FL)) {
 		if (len >= sizeof(in.i_block)) {
 			free(t);
-			return img_fail(err, -EINVAL, "a fast symlink longer than its inode (damaged image)");
+			return error_fail(err, -EINVAL, "a fast symlink longer than its inode (damaged image)");
 		}
 		memcpy(t, in.i_block, len);
 	} else {
@@ -329,12 +329,12 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-static int copy_ino(struct disk_image *d, ext2_ino_t ino, int out_fd, const char *name, const char *dest,
-		    struct img_err *err)
+static int copy_ino(struct extfs *d, ext2_ino_t ino, int out_fd, const char *name, const char *dest,
+		    struct error *err)
 {
 	char *buf = malloc(COPY_BUF_SIZE);
 	if (!buf)
-		return img_fail(err, -ENOMEM, "out of memory");
+		return error_fail(err, -ENOMEM, "out of memory");
 	ext2_file_t f;
 	errcode_t e = ext2fs_file_open(d->fs, ino, 0, &f);
 	int rc = e ? ext_fail(err, e, "cannot open", name) : 0;
@@ -343,7 +343,7 @@ static int copy_ino(struct disk_image *d, ext2_ino_t ino, int out_fd, const char
 	uint64_t fs_bytes = ext2fs_blocks_count(d->fs->super) * (uint64_t)d->fs->blocksize;
 	__u64 claimed = 0;
 	if (rc == 0 && ext2fs_file_get_lsize(f, &claimed) == 0 && claimed > fs_bytes) {
-		rc = img_fail(err, -EFBIG, "%s claims %llu bytes, more than the whole filesystem (%llu): damaged image",
+		rc = error_fail(err, -EFBIG, "%s claims %llu bytes, more than the whole filesystem (%llu): damaged image",
 			      name, (unsigned long long)claimed, (unsigned long long)fs_bytes);
 		e = 0;
 	}
@@ -355,7 +355,7 @@ static int copy_ino(struct disk_image *d, ext2_ino_t ino, int out_fd, const char
 		} else if (got == 0) {
 			break;
 		} else if ((rc = write_all(out_fd, buf, got))) {
-			rc = img_fail(err, rc, "cannot write %s: %s", dest, strerror(-rc));
+			rc = error_fail(err, rc, "cannot write %s: %s", dest, strerror(-rc));
 		}
 	}
 	if (!e || rc)
@@ -364,7 +364,7 @@ static int copy_ino(struct disk_image *d, ext2_ino_t ino, int out_fd, const char
 	return rc;
 }
 
-int disk_cat(struct disk_image *d, const char *path, int out_fd, struct img_err *err)
+int extfs_cat(struct extfs *d, const char *path, int out_fd, struct error *err)
 {
 	/* like cat(1), a symlink as the last component is followed */
 	ext2_ino_t ino = EXT2_ROOT_INO;
@@ -372,12 +372,12 @@ int disk_cat(struct disk_image *d, const char *path, int out_fd, struct img_err 
 	errcode_t e = *rel ? ext2fs_namei_follow(d->fs, EXT2_ROOT_INO, EXT2_ROOT_INO, rel, &ino) : 0;
 	if (e)
 		return ext_fail(err, e, "cannot look up", path);
-	struct disk_stat st;
+	struct extfs_stat st;
 	int rc = stat_ino(d, ino, &st, path, err);
 	if (rc)
 		return rc;
 	if (!LINUX_S_ISREG(st.mode))
-		return img_fail(err, -EINVAL, "%s: not a regular file in the image", path);
+		return error_fail(err, -EINVAL, "%s: not a regular file in the image", path);
 	return copy_ino(d, st.ino, out_fd, path, "standard output", err);
 }
 
@@ -389,9 +389,9 @@ struct seen_link {
 };
 
 struct getter {
-	struct disk_image *d;
-	struct img_err *err;
-	struct disk_get_stats *stats;
+	struct extfs *d;
+	struct error *err;
+	struct extfs_get_stats *stats;
 	struct seen_link *seen;
 	size_t nseen, capseen;
 	uint8_t *dir_done;      /* bitmap over inode numbers: a directory reached twice means a damaged image */
@@ -416,11 +416,11 @@ static char *join(const char *a, const char *b)
 static int host_fail(struct getter *g, const char *what, const char *path)
 {
 	int e = errno;
-	return img_fail(g->err, -e, "cannot %s %s: %s", what, path, strerror(e));
+	return error_fail(g->err, -e, "cannot %s %s: %s", what, path, strerror(e));
 }
 
 /* Owner (root only), then mode (chown would clear set-id bits), then times. */
-static int finish_node(struct getter *g, const char *dest, const struct disk_stat *st)
+static int finish_node(struct getter *g, const char *dest, const struct extfs_stat *st)
 {
 	if (g->as_root && lchown(dest, st->uid, st->gid) != 0)
 		return host_fail(g, "set the owner of", dest);
@@ -432,12 +432,12 @@ static int finish_node(struct getter *g, const char *dest, const struct disk_sta
 	return 0;
 }
 
-static int get_node(struct getter *g, const struct disk_stat *st, const char *name, const char *dest);
+static int get_node(struct getter *g, const struct extfs_stat *st, const char *name, const char *dest);
 
-static int get_dir(struct getter *g, const struct disk_stat *st, const char *name, const char *dest)
+static int get_dir(struct getter *g, const struct extfs_stat *st, const char *name, const char *dest)
 {
 	if (st->ino == 0 || st->ino > g->ninodes || (g->dir_done[st->ino / 8] & (1u << (st->ino % 8))))
-		return img_fail(g->err, -EINVAL, "%s: directory reached twice or out of range (damaged image)", name);
+		return error_fail(g->err, -EINVAL, "%s: directory reached twice or out of range (damaged image)", name);
 	g->dir_done[st->ino / 8] |= (uint8_t)(1u << (st->ino % 8));
 	if (mkdir(dest, 0700) != 0)
 		return host_fail(g, "create directory", dest);
@@ -447,9 +447,9 @@ static int get_dir(struct getter *g, const struct disk_stat *st, const char *nam
 		return rc;
 	for (size_t i = 0; rc == 0 && i < l.n; i++) {
 		char *cname = join(name, l.e[i].name), *cdest = join(dest, l.e[i].name);
-		struct disk_stat cst;
+		struct extfs_stat cst;
 		if (!cname || !cdest)
-			rc = img_fail(g->err, -ENOMEM, "out of memory");
+			rc = error_fail(g->err, -ENOMEM, "out of memory");
 		else if (!(rc = stat_ino(g->d, l.e[i].ino, &cst, cname, g->err)))
 			rc = get_node(g, &cst, cname, cdest);
 		free(cname);
@@ -461,7 +461,7 @@ static int get_dir(struct getter *g, const struct disk_stat *st, const char *nam
 	return rc ? rc : finish_node(g, dest, st);
 }
 
-static int get_file(struct getter *g, const struct disk_stat *st, const char *name, const char *dest)
+static int get_file(struct getter *g, const struct extfs_stat *st, const char *name, const char *dest)
 {
 	if (st->nlink > 1) {
 		for (size_t i = 0; i < g->nseen; i++) {
@@ -486,12 +486,12 @@ static int get_file(struct getter *g, const struct disk_stat *st, const char *na
 			size_t cap = g->capseen ? g->capseen * 2 : 16;
 			struct seen_link *grown = realloc(g->seen, cap * sizeof(*grown));
 			if (!grown)
-				return img_fail(g->err, -ENOMEM, "out of memory");
+				return error_fail(g->err, -ENOMEM, "out of memory");
 			g->seen = grown;
 			g->capseen = cap;
 		}
 		if (!(g->seen[g->nseen].path = strdup(dest)))
-			return img_fail(g->err, -ENOMEM, "out of memory");
+			return error_fail(g->err, -ENOMEM, "out of memory");
 		g->seen[g->nseen++].ino = st->ino;
 	}
 	if (!rc)
@@ -499,7 +499,7 @@ static int get_file(struct getter *g, const struct disk_stat *st, const char *na
 	return rc;
 }
 
-static int get_node(struct getter *g, const struct disk_stat *st, const char *name, const char *dest)
+static int get_node(struct getter *g, const struct extfs_stat *st, const char *name, const char *dest)
 {
 	switch (st->mode & LINUX_S_IFMT) {
 	case LINUX_S_IFDIR:
@@ -508,7 +508,7 @@ static int get_node(struct getter *g, const struct disk_stat *st, const char *na
 		return get_file(g, st, name, dest);
 	case LINUX_S_IFLNK: {
 		char *target;
-		int rc = disk_read_link(g->d, st->ino, &target, g->err);
+		int rc = extfs_read_link(g->d, st->ino, &target, g->err);
 		if (rc)
 			return rc;
 		rc = symlink(target, dest) != 0 ? host_fail(g, "create symlink", dest) : 0;
@@ -561,24 +561,24 @@ static void remove_tree(const char *path)
 	nftw(path, remove_node, NFTW_FDS, FTW_PHYS | FTW_DEPTH);
 }
 
-int disk_get(struct disk_image *d, const char *path, const char *dest, struct disk_get_stats *stats,
-	     struct img_err *err)
+int extfs_get(struct extfs *d, const char *path, const char *dest, struct extfs_get_stats *stats,
+	     struct error *err)
 {
 	memset(stats, 0, sizeof(*stats));
-	struct disk_stat st;
-	int rc = disk_stat_path(d, path, &st, err);
+	struct extfs_stat st;
+	int rc = extfs_stat(d, path, &st, err);
 	if (rc)
 		return rc;
 	struct stat hst;
 	if (lstat(dest, &hst) == 0)
-		return img_fail(err, -EEXIST, "%s already exists; lbvm disk get does not overwrite", dest);
+		return error_fail(err, -EEXIST, "%s already exists; lbvm disk get does not overwrite", dest);
 	char *stage = malloc(strlen(dest) + sizeof(".tmp-XXXXXX"));
 	if (!stage)
-		return img_fail(err, -ENOMEM, "out of memory");
+		return error_fail(err, -ENOMEM, "out of memory");
 	strcpy(stage, dest);
 	strcat(stage, ".tmp-XXXXXX");
 	if (!mkdtemp(stage)) {
-		rc = img_fail(err, -errno, "cannot create a directory beside %s: %s", dest, strerror(errno));
+		rc = error_fail(err, -errno, "cannot create a directory beside %s: %s", dest, strerror(errno));
 		free(stage);
 		return rc;
 	}
@@ -587,11 +587,11 @@ int disk_get(struct disk_image *d, const char *path, const char *dest, struct di
 	g.ninodes = d->fs->super->s_inodes_count;
 	g.dir_done = calloc((size_t)g.ninodes / 8 + 1, 1);
 	if (!node || !g.dir_done)
-		rc = img_fail(err, -ENOMEM, "out of memory");
+		rc = error_fail(err, -ENOMEM, "out of memory");
 	else
 		rc = get_node(&g, &st, path, node);
 	if (!rc && rename(node, dest) != 0)
-		rc = img_fail(err, -errno, "cannot rename into %s: %s", dest, strerror(errno));
+		rc = error_fail(err, -errno, "cannot rename into %s: %s", dest, strerror(errno));
 	remove_tree(stage);
 	for (size_t i = 0; i < g.nseen; i++)
 		free(g.seen[i].path);

@@ -1,15 +1,15 @@
 /* Reading results back out of a disk image (partitioned or a bare filesystem) through libext2fs, without
  * mounting anything: look up paths, list directories, read files, copy files and whole trees out. */
-#ifndef LBVM_SYSC_DISK_READ_H
-#define LBVM_SYSC_DISK_READ_H
+#ifndef LBVM_IMAGE_EXTFS_READ_H
+#define LBVM_IMAGE_EXTFS_READ_H
 
 #include <stdint.h>
 
-#include "sysa/img_err.h"
+#include "common/error.h"
 
-struct disk_image; /* opaque: an open, read-only filesystem */
+struct extfs; /* opaque: an open, read-only filesystem */
 
-struct disk_stat {
+struct extfs_stat {
 	uint32_t ino;
 	uint32_t mode;        /* S_IFMT | 07777 */
 	uint32_t uid, gid, nlink;
@@ -21,34 +21,34 @@ struct disk_stat {
 /* Open IMAGE read-only. PART 0 picks automatically: a filesystem at offset 0, else the first Linux (0x83)
  * partition of an msdos table, else its first partition; PART 1..4 names a partition. 0 or a negative
  * code with err filled (a missing image, no table, no ext filesystem: the user's to fix). */
-int disk_open(struct disk_image **out, const char *image, int part, struct img_err *err);
-void disk_close(struct disk_image *d);
+int extfs_open(struct extfs **out, const char *image, int part, struct error *err);
+void extfs_close(struct extfs *d);
 /* Byte offset of the filesystem inside the image. */
-uint64_t disk_fs_offset(const struct disk_image *d);
+uint64_t extfs_fs_offset(const struct extfs *d);
 
 /* Look PATH up ("/" or "" = the root; symlinks are followed except the last component). */
-int disk_stat_path(struct disk_image *d, const char *path, struct disk_stat *st, struct img_err *err);
+int extfs_stat(struct extfs *d, const char *path, struct extfs_stat *st, struct error *err);
 
 /* Call FN for every entry of directory PATH except "." and "..", bytewise sorted by name. FN returning
  * non-zero stops the walk and is returned. */
-typedef int (*disk_list_fn)(void *ctx, const char *name, const struct disk_stat *st);
-int disk_list(struct disk_image *d, const char *path, disk_list_fn fn, void *ctx, struct img_err *err);
+typedef int (*extfs_list_fn)(void *ctx, const char *name, const struct extfs_stat *st);
+int extfs_list(struct extfs *d, const char *path, extfs_list_fn fn, void *ctx, struct error *err);
 
 /* The target of a symlink (malloc'ed). */
-int disk_read_link(struct disk_image *d, uint32_t ino, char **target, struct img_err *err);
+int extfs_read_link(struct extfs *d, uint32_t ino, char **target, struct error *err);
 
 /* Write the contents of regular file PATH (symlinks followed) to OUT_FD. */
-int disk_cat(struct disk_image *d, const char *path, int out_fd, struct img_err *err);
+int extfs_cat(struct extfs *d, const char *path, int out_fd, struct error *err);
 
 /* What disk_get did not recreate: device nodes and sockets need privileges an ordinary user lacks. */
-struct disk_get_stats {
+struct extfs_get_stats {
 	uint64_t files, dirs, symlinks, hardlinks, skipped;
 };
 
 /* Copy PATH (a file, symlink or directory tree) out to DEST, which must not exist: modes, symlinks, hard
  * links and mtimes are kept (owners only when run as root). The copy is assembled under a temporary name
  * beside DEST and renamed into place, so a failure leaves no DEST behind. */
-int disk_get(struct disk_image *d, const char *path, const char *dest, struct disk_get_stats *stats,
-	     struct img_err *err);
+int extfs_get(struct extfs *d, const char *path, const char *dest, struct extfs_get_stats *stats,
+	     struct error *err);
 
 #endif

@@ -1,4 +1,4 @@
-#include "sysc/mkdisk.h"
+#include "image/mkdisk.h"
 
 #include <errno.h>
 #include <et/com_err.h>
@@ -11,9 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sysa/img_output.h"
-#include "sysa/spec.h"
-#include "sysc/mbr.h"
+#include "image/img_output.h"
+#include "image/spec.h"
+#include "image/mbr.h"
 
 #define COPY_BUF_SIZE (1024 * 1024)
 #define LOG_BLOCK_SIZE 2              /* 1024 << 2 = MKDISK_BLOCK_SIZE */
@@ -27,7 +27,7 @@
 struct build {
 	const struct mkdisk_opts *o;
 	const struct fs_tree *t;
-	struct img_err *err;
+	struct error *err;
 	ext2_filsys fs;
 	ext2_ino_t *ino;        /* inode of each tree entry */
 	unsigned char *buf;
@@ -59,16 +59,16 @@ static int ext_fail(struct build *b, errcode_t e, const char *what)
 	case EXT2_ET_TOO_MANY_INODES:
 	case EXT2_ET_JOURNAL_TOO_SMALL:
 	case EXT2_ET_EA_NO_SPACE:
-		return img_fail(b->err, -ENOSPC, "--size %llu is too small for the content of %s (ran out at: %s)",
+		return error_fail(b->err, -ENOSPC, "--size %llu is too small for the content of %s (ran out at: %s)",
 				(unsigned long long)b->o->size, b->o->dir ? b->o->dir : "the tree", what);
 	case EXT2_ET_SHORT_WRITE:
-		return img_fail(b->err, -ENOSPC, "%s: short write to %s (host disk full?)", what, b->o->output);
+		return error_fail(b->err, -ENOSPC, "%s: short write to %s (host disk full?)", what, b->o->output);
 	default:
 		break;
 	}
 	if (e > 0 && e < 4096) /* a plain errno from the I/O manager */
-		return img_fail(b->err, -(int)e, "%s: %s: %s", what, b->o->output, strerror((int)e));
-	return img_fail(b->err, -EIO, "%s: %s", what, error_message(e));
+		return error_fail(b->err, -(int)e, "%s: %s: %s", what, b->o->output, strerror((int)e));
+	return error_fail(b->err, -EIO, "%s: %s", what, error_message(e));
 }
 
 /* ---- identifiers derived from the input ---- */
@@ -95,7 +95,7 @@ static int derive_ids(struct build *b, uint8_t uuid[16])
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
 		EVP_MD_CTX_free(md);
-		return img_fail(b->err, -ENOMEM, "cannot set up SHA-256");
+		return error_fail(b->err, -ENOMEM, "cannot set up SHA-256");
 	}
 	const struct mkdisk_opts *o = b->o;
 	put_str(md, ID_DOMAIN);
@@ -119,7 +119,7 @@ static int derive_ids(struct build *b, uint8_t uuid[16])
 	int ok = EVP_DigestFinal_ex(md, d, &dlen) == 1 && dlen >= 32;
 	EVP_MD_CTX_free(md);
 	if (!ok)
-		return img_fail(b->err, -EIO, "SHA-256 failed");
+		return error_fail(b->err, -EIO, "SHA-256 failed");
 	if (o->have_uuid) {
 		memcpy(uuid, o->uuid, 16);
 	} else {
@@ -240,7 +240,7 @@ static int copy_data(struct build *b, const struct fs_entry *e, ext2_ino_t ino)
 {
 	int fd = open(e->source, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return img_fail(b->err, -errno, "cannot read %s: %s", e->source, strerror(errno));
+		return error_fail(b->err, -errno, "cannot read %s: %s", e->source, strerror(errno));
 	ext2_file_t f;
 	errcode_t err = ext2fs_file_open(b->fs, ino, EXT2_FILE_WRITE, &f);
 	if (err) {
@@ -255,9 +255,9 @@ static int copy_data(struct build *b, const struct fs_entry *e, ext2_ino_t ino)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			rc = img_fail(b->err, -errno, "cannot read %s: %s", e->source, strerror(errno));
+			rc = error_fail(b->err, -errno, "cannot read %s: %s", e->source, strerror(errno));
 		} else if (n == 0) {
-			rc = img_fail(b->err, -EINVAL, "%s shrank while it was being read", e->source);
+			rc = error_fail(b->err, -EINVAL, "%s shrank while it was being read", e->source);
 		} else {
 			unsigned int written = 0;
 			err = ext2fs_file_write(f, b->buf, (unsigned int)n, &written);
@@ -281,16 +281,16 @@ static int add_entry(struct build *b, size_t i)
 	size_t plen = fstree_parent_len(e->path);
 	const char *name = e->path + plen + (plen ? 1 : 0);
 	if (strlen(name) > MAX_NAME_LEN)
-		return img_fail(b->err, -EINVAL, "'/%s': name longer than %d bytes", e->path, MAX_NAME_LEN);
+		return error_fail(b->err, -EINVAL, "'/%s': name longer than %d bytes", e->path, MAX_NAME_LEN);
 	ext2_ino_t parent = EXT2_ROOT_INO;
 	if (plen) {
 		char *pp = strndup(e->path, plen);
 		if (!pp)
-			return img_fail(b->err, -ENOMEM, "out of memory");
+			return error_fail(b->err, -ENOMEM, "out of memory");
 		long p = fstree_find(b->t, pp);
 		free(pp);
 		if (p < 0)
-			return img_fail(b->err, -EFAULT, "'/%s' has no parent in the tree", e->path);
+			return error_fail(b->err, -EFAULT, "'/%s' has no parent in the tree", e->path);
 		parent = b->ino[p];
 	}
 	ext2_filsys fs = b->fs;
@@ -305,7 +305,7 @@ static int add_entry(struct build *b, size_t i)
 	}
 	bool lost_found = parent == EXT2_ROOT_INO && !strcmp(name, "lost+found");
 	if (lost_found && !S_ISDIR(e->mode))
-		return img_fail(b->err, -EINVAL, "'/lost+found' in the tree must be a directory (e2fsck needs it)");
+		return error_fail(b->err, -EINVAL, "'/lost+found' in the tree must be a directory (e2fsck needs it)");
 	if (S_ISDIR(e->mode)) {
 		if (lost_found) {
 			err = ext2fs_lookup(fs, EXT2_ROOT_INO, name, strlen(name), NULL, &ino);
@@ -370,7 +370,7 @@ static int make_skeleton(struct build *b, const char *tmp_path, uint64_t fs_offs
 	if (inodes < b->t->count + INODE_MARGIN)
 		inodes = b->t->count + INODE_MARGIN;
 	if (inodes > UINT32_MAX)
-		return img_fail(b->err, -EINVAL, "the tree has too many entries for an ext filesystem");
+		return error_fail(b->err, -EINVAL, "the tree has too many entries for an ext filesystem");
 	ext2fs_blocks_count_set(&param, blocks);
 	param.s_log_block_size = LOG_BLOCK_SIZE;
 	param.s_rev_level = EXT2_DYNAMIC_REV;
@@ -477,30 +477,30 @@ static int pin_reserved(struct build *b)
 	return settle_inode(b, EXT2_ROOT_INO, b->t->root_mode, b->t->root_uid, b->t->root_gid, "/");
 }
 
-static int check_opts(const struct mkdisk_opts *o, uint64_t *fs_offset, uint64_t *fs_bytes, struct img_err *err)
+static int check_opts(const struct mkdisk_opts *o, uint64_t *fs_offset, uint64_t *fs_bytes, struct error *err)
 {
 	if (o->size == 0 || o->size % MBR_SECTOR_SIZE)
-		return img_fail(err, -EINVAL, "--size %llu is not a positive multiple of 512 bytes",
+		return error_fail(err, -EINVAL, "--size %llu is not a positive multiple of 512 bytes",
 				(unsigned long long)o->size);
 	if (o->bytes_per_inode && o->bytes_per_inode < MKDISK_MIN_BYTES_PER_INODE)
-		return img_fail(err, -EINVAL, "--inode-ratio %u is below %u bytes per inode", o->bytes_per_inode,
+		return error_fail(err, -EINVAL, "--inode-ratio %u is below %u bytes per inode", o->bytes_per_inode,
 				MKDISK_MIN_BYTES_PER_INODE);
 	if (o->label && strlen(o->label) > LABEL_MAX)
-		return img_fail(err, -EINVAL, "label '%s' is longer than %d bytes", o->label, LABEL_MAX);
+		return error_fail(err, -EINVAL, "label '%s' is longer than %d bytes", o->label, LABEL_MAX);
 	*fs_offset = o->raw ? 0 : o->part_offset;
 	if (!o->raw && (o->part_offset < MBR_SECTOR_SIZE || o->part_offset % MBR_SECTOR_SIZE))
-		return img_fail(err, -EINVAL, "--part-offset %llu is not a multiple of 512 bytes of at least 512",
+		return error_fail(err, -EINVAL, "--part-offset %llu is not a multiple of 512 bytes of at least 512",
 				(unsigned long long)o->part_offset);
 	if (*fs_offset >= o->size)
-		return img_fail(err, -EINVAL, "--part-offset %llu leaves no room in a %llu-byte image",
+		return error_fail(err, -EINVAL, "--part-offset %llu leaves no room in a %llu-byte image",
 				(unsigned long long)*fs_offset, (unsigned long long)o->size);
 	*fs_bytes = (o->size - *fs_offset) / MKDISK_BLOCK_SIZE * MKDISK_BLOCK_SIZE;
 	if (*fs_bytes / MKDISK_BLOCK_SIZE > UINT32_MAX)
-		return img_fail(err, -EINVAL, "--size %llu: the filesystem would exceed 16 TiB, the limit without "
+		return error_fail(err, -EINVAL, "--size %llu: the filesystem would exceed 16 TiB, the limit without "
 				"the 64bit feature", (unsigned long long)o->size);
 	if (!o->raw && (*fs_offset / MBR_SECTOR_SIZE > UINT32_MAX ||
 			(o->size - *fs_offset) / MBR_SECTOR_SIZE > UINT32_MAX))
-		return img_fail(err, -EINVAL, "a partition of that size or offset does not fit an msdos table (2 TiB)");
+		return error_fail(err, -EINVAL, "a partition of that size or offset does not fit an msdos table (2 TiB)");
 	return 0;
 }
 
@@ -514,13 +514,13 @@ static int write_table(struct build *b, int fd, uint64_t fs_offset)
 	};
 	uint8_t sector[MBR_SECTOR_SIZE];
 	if (mbr_format(sector, &part, b->disk_id))
-		return img_fail(b->err, -EINVAL, "the partition does not fit an msdos table");
+		return error_fail(b->err, -EINVAL, "the partition does not fit an msdos table");
 	if (pwrite(fd, sector, sizeof(sector), 0) != (ssize_t)sizeof(sector))
-		return img_fail(b->err, errno ? -errno : -EIO, "cannot write %s: %s", b->o->output, strerror(errno));
+		return error_fail(b->err, errno ? -errno : -EIO, "cannot write %s: %s", b->o->output, strerror(errno));
 	return 0;
 }
 
-int mkdisk_build_tree(const struct mkdisk_opts *o, const struct fs_tree *tree, struct img_err *err)
+int mkdisk_build_tree(const struct mkdisk_opts *o, const struct fs_tree *tree, struct error *err)
 {
 	uint64_t fs_offset = 0, fs_bytes = 0;
 	int rc = check_opts(o, &fs_offset, &fs_bytes, err);
@@ -536,7 +536,7 @@ int mkdisk_build_tree(const struct mkdisk_opts *o, const struct fs_tree *tree, s
 	if (!b.ino || !b.buf) {
 		free(b.ino);
 		free(b.buf);
-		return img_fail(err, -ENOMEM, "out of memory");
+		return error_fail(err, -ENOMEM, "out of memory");
 	}
 	struct atomic_file out;
 	rc = img_output_open(&out, o->output, err);
@@ -547,7 +547,7 @@ int mkdisk_build_tree(const struct mkdisk_opts *o, const struct fs_tree *tree, s
 	}
 	/* sparse: the size comes from ftruncate, only used blocks are ever written */
 	if (ftruncate(out.fd, (off_t)o->size) != 0)
-		rc = img_fail(err, -errno, "cannot size %s to %llu bytes: %s", o->output,
+		rc = error_fail(err, -errno, "cannot size %s to %llu bytes: %s", o->output,
 			      (unsigned long long)o->size, strerror(errno));
 	if (!rc)
 		rc = make_skeleton(&b, out.tmp_path, fs_offset, fs_bytes);
@@ -572,7 +572,7 @@ int mkdisk_build_tree(const struct mkdisk_opts *o, const struct fs_tree *tree, s
 	return img_output_close(&out, rc, o->output, err);
 }
 
-int mkdisk_build(const struct mkdisk_opts *o, struct img_err *err)
+int mkdisk_build(const struct mkdisk_opts *o, struct error *err)
 {
 	struct fs_tree tree;
 	fstree_init(&tree);

@@ -10,8 +10,8 @@
  *   0x0010_0000  protected-mode kernel (bzImage payload), then free RAM; initrd at the top of low RAM
  *   0xc000_0000  32-bit PCI hole: PCI MMIO window, IOAPIC, LAPIC, KVM's TSS; RAM resumes at 4 GiB
  */
-#ifndef LBVM_VMM_LAYOUT_H
-#define LBVM_VMM_LAYOUT_H
+#ifndef LBVM_COMMON_LAYOUT_H
+#define LBVM_COMMON_LAYOUT_H
 
 #include <stdint.h>
 

@@ -1,10 +1,10 @@
-#include "vmm/guest_mem.h"
+#include "common/guest_mem.h"
 
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
 
-#include "vmm/layout.h"
+#include "common/layout.h"
 
 static void split(struct guest_mem *mem, uint64_t size)
 {

@@ -8,14 +8,14 @@
  * owners, sizes, link targets; override the UUID with opts.uuid); every inode and superblock time is the
  * epoch; inodes are created in the tree's bytewise path order; no lazy initialisation is left to the
  * kernel (inode tables are holes of a fresh file, so they are marked zeroed). */
-#ifndef LBVM_SYSC_MKDISK_H
-#define LBVM_SYSC_MKDISK_H
+#ifndef LBVM_IMAGE_MKDISK_H
+#define LBVM_IMAGE_MKDISK_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "sysa/fstree.h"
-#include "sysa/img_err.h"
+#include "image/fstree.h"
+#include "common/error.h"
 
 enum mkdisk_fs { MKDISK_EXT4, MKDISK_EXT3, MKDISK_EXT2 };
 
@@ -27,13 +27,13 @@ enum mkdisk_fs { MKDISK_EXT4, MKDISK_EXT3, MKDISK_EXT2 };
 
 struct mkdisk_opts {
 	const char *dir;          /* source tree (mkdisk_build only) */
-	const char *spec;         /* spec file (sysa/spec.h) or NULL (mkdisk_build only) */
+	const char *spec;         /* spec file (image/spec.h) or NULL (mkdisk_build only) */
 	const char *output;       /* final image name; written through a temporary + rename */
 	uint64_t size;            /* whole image in bytes, a multiple of 512 */
 	enum mkdisk_fs fs;
 	bool raw;                 /* a bare filesystem, no partition table */
 	uint64_t part_offset;     /* bytes; a multiple of 512, at least 512 (ignored when raw) */
-	uint32_t epoch;           /* every timestamp (sysa/epoch.h) */
+	uint32_t epoch;           /* every timestamp (image/epoch.h) */
 	uint32_t bytes_per_inode; /* 0: MKDISK_BYTES_PER_INODE; at least MKDISK_MIN_BYTES_PER_INODE */
 	const char *label;        /* volume label (at most 16 bytes) or NULL */
 	bool have_uuid;
@@ -45,9 +45,9 @@ int mkdisk_parse_fs(const char *name, enum mkdisk_fs *out);
 
 /* Scan opts->dir, apply opts->spec, build the image. 0 or a negative code with err filled; on failure
  * opts->output is untouched. */
-int mkdisk_build(const struct mkdisk_opts *opts, struct img_err *err);
+int mkdisk_build(const struct mkdisk_opts *opts, struct error *err);
 
 /* Build the image from a finished tree (fstree_finish), for callers that assemble the tree themselves. */
-int mkdisk_build_tree(const struct mkdisk_opts *opts, const struct fs_tree *tree, struct img_err *err);
+int mkdisk_build_tree(const struct mkdisk_opts *opts, const struct fs_tree *tree, struct error *err);
 
 #endif

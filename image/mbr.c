@@ -1,4 +1,4 @@
-#include "sysc/mbr.h"
+#include "image/mbr.h"
 
 #include <errno.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* The msdos (MBR) partition table of a disk image: one primary Linux partition, as live-bootstrap's
  * `parted mklabel msdos; mkpart primary` produces and its --kernel mode expects (root=/dev/sda1). */
-#ifndef LBVM_SYSC_MBR_H
-#define LBVM_SYSC_MBR_H
+#ifndef LBVM_IMAGE_MBR_H
+#define LBVM_IMAGE_MBR_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-#include "sysa/fstree.h"
+#include "image/fstree.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -55,18 +55,18 @@ static char *join(const char *a, const char *b)
 	return s;
 }
 
-static int read_link(const char *host, size_t size_hint, char **out, struct img_err *err)
+static int read_link(const char *host, size_t size_hint, char **out, struct error *err)
 {
 	size_t cap = size_hint + 1;
 	for (;;) {
 		char *buf = malloc(cap);
 		if (!buf)
-			return img_fail(err, -ENOMEM, "out of memory");
+			return error_fail(err, -ENOMEM, "out of memory");
 		ssize_t n = readlink(host, buf, cap);
 		if (n < 0) {
 			int e = errno;
 			free(buf);
-			return img_fail(err, -e, "cannot read symlink %s: %s", host, strerror(e));
+			return error_fail(err, -e, "cannot read symlink %s: %s", host, strerror(e));
 		}
 		if ((size_t)n < cap) {
 			buf[n] = '\0';
@@ -80,7 +80,7 @@ static int read_link(const char *host, size_t size_hint, char **out, struct img_
 
 /* One host entry (already lstat'ed) into the tree. */
 static int add_host_entry(struct fs_tree *tree, const char *rel, const char *host, const struct stat *st,
-			  struct img_err *err)
+			  struct error *err)
 {
 	struct fs_entry e;
 	memset(&e, 0, sizeof(e));
@@ -91,7 +91,7 @@ static int add_host_entry(struct fs_tree *tree, const char *rel, const char *hos
 	case S_IFREG:
 		e.size = (uint64_t)st->st_size;
 		if (!(e.source = strdup(host)))
-			return img_fail(err, -ENOMEM, "out of memory");
+			return error_fail(err, -ENOMEM, "out of memory");
 		break;
 	case S_IFLNK: {
 		int rc = read_link(host, (size_t)st->st_size, &e.target, err);
@@ -112,16 +112,16 @@ static int add_host_entry(struct fs_tree *tree, const char *rel, const char *hos
 		free(e.path);
 		free(e.source);
 		free(e.target);
-		return img_fail(err, -ENOMEM, "out of memory");
+		return error_fail(err, -ENOMEM, "out of memory");
 	}
 	return 0;
 }
 
-static int scan_dir(struct fs_tree *tree, const char *host_dir, const char *rel_dir, struct img_err *err)
+static int scan_dir(struct fs_tree *tree, const char *host_dir, const char *rel_dir, struct error *err)
 {
 	DIR *d = opendir(host_dir);
 	if (!d)
-		return img_fail(err, -errno, "cannot read directory %s: %s", host_dir, strerror(errno));
+		return error_fail(err, -errno, "cannot read directory %s: %s", host_dir, strerror(errno));
 	int rc = 0;
 	struct dirent *de;
 	errno = 0;
@@ -132,9 +132,9 @@ static int scan_dir(struct fs_tree *tree, const char *host_dir, const char *rel_
 		char *rel = join(rel_dir, de->d_name);
 		struct stat st;
 		if (!host || !rel)
-			rc = img_fail(err, -ENOMEM, "out of memory");
+			rc = error_fail(err, -ENOMEM, "out of memory");
 		else if (lstat(host, &st) != 0)
-			rc = img_fail(err, -errno, "cannot stat %s: %s", host, strerror(errno));
+			rc = error_fail(err, -errno, "cannot stat %s: %s", host, strerror(errno));
 		else if ((rc = add_host_entry(tree, rel, host, &st, err)) == 0 && S_ISDIR(st.st_mode))
 			rc = scan_dir(tree, host, rel, err);
 		free(host);
@@ -142,18 +142,18 @@ static int scan_dir(struct fs_tree *tree, const char *host_dir, const char *rel_
 		errno = 0;
 	}
 	if (rc == 0 && errno != 0)
-		rc = img_fail(err, -errno, "cannot read directory %s: %s", host_dir, strerror(errno));
+		rc = error_fail(err, -errno, "cannot read directory %s: %s", host_dir, strerror(errno));
 	closedir(d);
 	return rc;
 }
 
-int fstree_scan(struct fs_tree *tree, const char *dir, struct img_err *err)
+int fstree_scan(struct fs_tree *tree, const char *dir, struct error *err)
 {
 	struct stat st;
 	if (stat(dir, &st) != 0)
-		return img_fail(err, -errno, "cannot read %s: %s", dir, strerror(errno));
+		return error_fail(err, -errno, "cannot read %s: %s", dir, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
-		return img_fail(err, -ENOTDIR, "%s is not a directory", dir);
+		return error_fail(err, -ENOTDIR, "%s is not a directory", dir);
 	tree->root_mode = (uint32_t)(S_IFDIR | (st.st_mode & PERM_BITS));
 	return scan_dir(tree, dir, "", err);
 }
@@ -198,12 +198,12 @@ static int cmp_host_id(const void *a, const void *b)
 	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
 }
 
-static int group_links(struct fs_tree *tree, struct img_err *err)
+static int group_links(struct fs_tree *tree, struct error *err)
 {
 	size_t n = 0;
 	size_t *idx = malloc((tree->count ? tree->count : 1) * sizeof(*idx));
 	if (!idx)
-		return img_fail(err, -ENOMEM, "out of memory");
+		return error_fail(err, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < tree->count; i++) {
 		struct fs_entry *e = &tree->entries[i];
 		e->link_first = e->link_last = i;
@@ -226,7 +226,7 @@ static int group_links(struct fs_tree *tree, struct img_err *err)
 			/* one inode has one mode and owner: a spec that set them on one name only is ambiguous */
 			if (e->mode != first->mode || e->uid != first->uid || e->gid != first->gid) {
 				free(idx);
-				return img_fail(err, -EINVAL, "'/%s' and '/%s' are hard links but the spec gives them "
+				return error_fail(err, -EINVAL, "'/%s' and '/%s' are hard links but the spec gives them "
 						"different modes or owners", first->path, e->path);
 			}
 			e->link_first = idx[s];
@@ -239,25 +239,25 @@ static int group_links(struct fs_tree *tree, struct img_err *err)
 	return 0;
 }
 
-int fstree_finish(struct fs_tree *tree, struct img_err *err)
+int fstree_finish(struct fs_tree *tree, struct error *err)
 {
 	fstree_sort(tree);
 	tree->root_nlink = 2;
 	for (size_t i = 0; i < tree->count; i++) {
 		const struct fs_entry *e = &tree->entries[i];
 		if (i > 0 && !strcmp(tree->entries[i - 1].path, e->path))
-			return img_fail(err, -EINVAL, "'/%s' is given twice", e->path);
+			return error_fail(err, -EINVAL, "'/%s' is given twice", e->path);
 		size_t plen = fstree_parent_len(e->path);
 		if (plen == 0)
 			continue;
 		char *parent = strndup(e->path, plen);
 		if (!parent)
-			return img_fail(err, -ENOMEM, "out of memory");
+			return error_fail(err, -ENOMEM, "out of memory");
 		long p = fstree_find(tree, parent);
 		int ok = p >= 0 && S_ISDIR(tree->entries[p].mode);
 		free(parent);
 		if (!ok)
-			return img_fail(err, -EINVAL, "'/%s' has no parent directory in the tree", e->path);
+			return error_fail(err, -EINVAL, "'/%s' has no parent directory in the tree", e->path);
 	}
 	int rc = group_links(tree, err);
 	if (rc)
@@ -274,7 +274,7 @@ int fstree_finish(struct fs_tree *tree, struct img_err *err)
 		}
 		char *parent = strndup(e->path, plen);
 		if (!parent)
-			return img_fail(err, -ENOMEM, "out of memory");
+			return error_fail(err, -ENOMEM, "out of memory");
 		tree->entries[fstree_find(tree, parent)].nlink++;
 		free(parent);
 	}

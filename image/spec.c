@@ -1,4 +1,4 @@
-#include "sysa/spec.h"
+#include "image/spec.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -18,14 +18,14 @@ struct spec_line {
 	int nfields;
 };
 
-static int line_fail(struct img_err *err, const struct spec_line *l, const char *what, const char *value)
+static int line_fail(struct error *err, const struct spec_line *l, const char *what, const char *value)
 {
-	return img_fail(err, -EINVAL, "%s:%lu: %s%s%s%s", l->name, l->number, what, value ? " '" : "",
+	return error_fail(err, -EINVAL, "%s:%lu: %s%s%s%s", l->name, l->number, what, value ? " '" : "",
 			value ? value : "", value ? "'" : "");
 }
 
 static int parse_num(const struct spec_line *l, int i, int base, unsigned long max, uint32_t *out,
-		     const char *what, struct img_err *err)
+		     const char *what, struct error *err)
 {
 	const char *text = l->field[i];
 	char *end;
@@ -38,7 +38,7 @@ static int parse_num(const struct spec_line *l, int i, int base, unsigned long m
 }
 
 /* MODE UID GID starting at field i */
-static int parse_attrs(const struct spec_line *l, int i, struct fs_entry *e, struct img_err *err)
+static int parse_attrs(const struct spec_line *l, int i, struct fs_entry *e, struct error *err)
 {
 	uint32_t perm;
 	int rc = parse_num(l, i, 8, 07777, &perm, "bad octal mode", err);
@@ -50,12 +50,12 @@ static int parse_attrs(const struct spec_line *l, int i, struct fs_entry *e, str
 	return rc;
 }
 
-static int add_new(struct fs_tree *tree, const struct spec_line *l, struct fs_entry *e, struct img_err *err)
+static int add_new(struct fs_tree *tree, const struct spec_line *l, struct fs_entry *e, struct error *err)
 {
 	if (fstree_find(tree, e->path) >= 0 || e->path[0] == '\0')
 		return line_fail(err, l, "entry already exists:", e->path[0] ? e->path : "/");
 	if (fstree_add(tree, e))
-		return img_fail(err, -ENOMEM, "out of memory");
+		return error_fail(err, -ENOMEM, "out of memory");
 	e->path = e->target = NULL; /* owned by the tree now */
 	fstree_sort(tree);
 	return 0;
@@ -63,7 +63,7 @@ static int add_new(struct fs_tree *tree, const struct spec_line *l, struct fs_en
 
 /* Set mode and owner of an existing entry (or the root for ""). Type must match when want_type != 0. */
 static int set_existing(struct fs_tree *tree, const struct spec_line *l, const struct fs_entry *e,
-			uint32_t want_type, struct img_err *err)
+			uint32_t want_type, struct error *err)
 {
 	if (e->path[0] == '\0') {
 		tree->root_mode = S_IFDIR | (e->mode & 07777);
@@ -83,7 +83,7 @@ static int set_existing(struct fs_tree *tree, const struct spec_line *l, const s
 	return 0;
 }
 
-static int apply_line(struct fs_tree *tree, struct spec_line *l, struct img_err *err)
+static int apply_line(struct fs_tree *tree, struct spec_line *l, struct error *err)
 {
 	static const struct { const char *kw; int nfields; } kinds[] = {
 		{ "dir", 5 }, { "nod", 8 }, { "pipe", 5 }, { "sock", 5 }, { "slink", 6 }, { "attr", 5 },
@@ -96,20 +96,20 @@ static int apply_line(struct fs_tree *tree, struct spec_line *l, struct img_err 
 	if (k == sizeof(kinds) / sizeof(kinds[0]))
 		return line_fail(err, l, "unknown entry type", kw);
 	if (l->nfields != kinds[k].nfields)
-		return img_fail(err, -EINVAL, "%s:%lu: '%s' takes %d fields, found %d", l->name, l->number, kw,
+		return error_fail(err, -EINVAL, "%s:%lu: '%s' takes %d fields, found %d", l->name, l->number, kw,
 				kinds[k].nfields - 1, l->nfields - 1);
 	struct fs_entry e;
 	memset(&e, 0, sizeof(e));
 	e.path = fstree_normalise(l->field[1]);
 	if (!e.path)
-		return errno == ENOMEM ? img_fail(err, -ENOMEM, "out of memory")
+		return errno == ENOMEM ? error_fail(err, -ENOMEM, "out of memory")
 				       : line_fail(err, l, "bad path (empty component, '.' or '..')", l->field[1]);
 	int rc;
 	if (!strcmp(kw, "slink")) {
 		e.mode = S_IFLNK;
 		rc = parse_attrs(l, 3, &e, err);
 		if (!rc && !(e.target = strdup(l->field[2])))
-			rc = img_fail(err, -ENOMEM, "out of memory");
+			rc = error_fail(err, -ENOMEM, "out of memory");
 		if (!rc) {
 			e.size = strlen(e.target);
 			rc = add_new(tree, l, &e, err);
@@ -149,7 +149,7 @@ out:
 	return rc;
 }
 
-int spec_apply_stream(struct fs_tree *tree, FILE *in, const char *name, struct img_err *err)
+int spec_apply_stream(struct fs_tree *tree, FILE *in, const char *name, struct error *err)
 {
 	char *buf = NULL;
 	size_t cap = 0;
@@ -182,22 +182,22 @@ int spec_apply_stream(struct fs_tree *tree, FILE *in, const char *name, struct i
 			rc = apply_line(tree, &l, err);
 	}
 	if (rc == 0 && ferror(in))
-		rc = img_fail(err, -EIO, "cannot read spec file %s", name);
+		rc = error_fail(err, -EIO, "cannot read spec file %s", name);
 	free(buf);
 	return rc;
 }
 
-int spec_apply_file(struct fs_tree *tree, const char *path, struct img_err *err)
+int spec_apply_file(struct fs_tree *tree, const char *path, struct error *err)
 {
 	FILE *in = fopen(path, "r");
 	if (!in)
-		return img_fail(err, -errno, "cannot open spec file %s: %s", path, strerror(errno));
+		return error_fail(err, -errno, "cannot open spec file %s: %s", path, strerror(errno));
 	int rc = spec_apply_stream(tree, in, path, err);
 	fclose(in);
 	return rc;
 }
 
-int spec_build_tree(struct fs_tree *tree, const char *dir, const char *spec, struct img_err *err)
+int spec_build_tree(struct fs_tree *tree, const char *dir, const char *spec, struct error *err)
 {
 	int rc = fstree_scan(tree, dir, err);
 	if (!rc && spec)

@@ -1,4 +1,4 @@
-#include "sysa/initramfs.h"
+#include "image/initramfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -7,8 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sysa/img_output.h"
-#include "sysa/spec.h"
+#include "image/img_output.h"
+#include "image/spec.h"
 
 #define COPY_BUF_SIZE (256 * 1024)
 #define ROOT_INO 1
@@ -18,7 +18,7 @@ static int copy_file(struct cpio_writer *w, const struct fs_entry *e, unsigned c
 {
 	int fd = open(e->source, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return img_fail(w->err, -errno, "cannot read %s: %s", e->source, strerror(errno));
+		return error_fail(w->err, -errno, "cannot read %s: %s", e->source, strerror(errno));
 	uint64_t left = e->size;
 	int rc = 0;
 	while (rc == 0 && left) {
@@ -27,9 +27,9 @@ static int copy_file(struct cpio_writer *w, const struct fs_entry *e, unsigned c
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			rc = img_fail(w->err, -errno, "cannot read %s: %s", e->source, strerror(errno));
+			rc = error_fail(w->err, -errno, "cannot read %s: %s", e->source, strerror(errno));
 		else if (n == 0)
-			rc = img_fail(w->err, -EINVAL, "%s shrank while it was being read", e->source);
+			rc = error_fail(w->err, -EINVAL, "%s shrank while it was being read", e->source);
 		else {
 			rc = cpio_write_data(w, buf, (size_t)n);
 			left -= (uint64_t)n;
@@ -55,7 +55,7 @@ static int write_entry(struct cpio_writer *w, const struct fs_tree *tree, size_t
 	h.rdevminor = e->rdev_minor;
 	bool carries_data = S_ISLNK(e->mode) || (S_ISREG(e->mode) && e->link_last == i);
 	if (carries_data && e->size > UINT32_MAX)
-		return img_fail(w->err, -EFBIG, "%s is 4 GiB or larger, which cpio newc cannot hold",
+		return error_fail(w->err, -EFBIG, "%s is 4 GiB or larger, which cpio newc cannot hold",
 				e->source ? e->source : e->path);
 	h.filesize = carries_data ? (uint32_t)e->size : 0;
 	int rc = cpio_write_header(w, &h, e->path);
@@ -70,7 +70,7 @@ int initramfs_write_tree(struct cpio_writer *w, const struct fs_tree *tree, uint
 {
 	unsigned char *buf = malloc(COPY_BUF_SIZE);
 	if (!buf)
-		return img_fail(w->err, -ENOMEM, "out of memory");
+		return error_fail(w->err, -ENOMEM, "out of memory");
 	struct cpio_header root;
 	memset(&root, 0, sizeof(root));
 	root.ino = ROOT_INO;
@@ -88,7 +88,7 @@ int initramfs_write_tree(struct cpio_writer *w, const struct fs_tree *tree, uint
 	return rc;
 }
 
-int initramfs_build_tree(const struct initramfs_opts *opts, const struct fs_tree *tree, struct img_err *err)
+int initramfs_build_tree(const struct initramfs_opts *opts, const struct fs_tree *tree, struct error *err)
 {
 	struct atomic_file out;
 	int rc = img_output_open(&out, opts->output, err);
@@ -102,7 +102,7 @@ int initramfs_build_tree(const struct initramfs_opts *opts, const struct fs_tree
 	return img_output_close(&out, rc, opts->output, err);
 }
 
-int initramfs_build(const struct initramfs_opts *opts, struct img_err *err)
+int initramfs_build(const struct initramfs_opts *opts, struct error *err)
 {
 	struct fs_tree tree;
 	fstree_init(&tree);

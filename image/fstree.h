@@ -1,16 +1,16 @@
 /* The tree an image is built from: every entry of a host directory plus the entries of a spec file
- * (sysa/spec.h), sorted bytewise by path (so a directory always precedes its contents), with hard links
+ * (image/spec.h), sorted bytewise by path (so a directory always precedes its contents), with hard links
  * grouped. Both the cpio writer and the ext filesystem builder consume this one list, so the initramfs and
  * the disk see the same entries in the same order. Host metadata that would make images differ (owners,
  * times, inode numbers, readdir order) never leaves this module. */
-#ifndef LBVM_SYSA_FSTREE_H
-#define LBVM_SYSA_FSTREE_H
+#ifndef LBVM_IMAGE_FSTREE_H
+#define LBVM_IMAGE_FSTREE_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "sysa/img_err.h"
+#include "common/error.h"
 
 struct fs_entry {
 	char *path;          /* relative to the tree root, no leading '/', e.g. "dev/console" */
@@ -41,7 +41,7 @@ void fstree_init(struct fs_tree *tree);
 void fstree_free(struct fs_tree *tree);
 
 /* Read DIR recursively (lstat, never following symlinks). Owners become 0:0. 0 or -errno with err. */
-int fstree_scan(struct fs_tree *tree, const char *dir, struct img_err *err);
+int fstree_scan(struct fs_tree *tree, const char *dir, struct error *err);
 
 /* Append one entry (path already normalised, see fstree_normalise); the tree takes ownership of its
  * malloc'ed path, source and target. Call fstree_finish after the last one. -ENOMEM or 0. */
@@ -55,7 +55,7 @@ long fstree_find(const struct fs_tree *tree, const char *path);
 
 /* Sort, check that every entry's parent is a directory of the tree and that no path repeats, group hard
  * links and count links. 0 or -EINVAL with err. */
-int fstree_finish(struct fs_tree *tree, struct img_err *err);
+int fstree_finish(struct fs_tree *tree, struct error *err);
 
 /* Normalise a path given by the user: strip leading '/' and trailing '/', reject empty components, "."
  * and ".." (a spec may not escape the tree). "/" becomes "". Returns a new string or NULL (errno set). */

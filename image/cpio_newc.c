@@ -1,4 +1,4 @@
-#include "sysa/cpio_newc.h"
+#include "image/cpio_newc.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -21,7 +21,7 @@ static int write_all(struct cpio_writer *w, const void *data, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return img_fail(w->err, -errno, "cannot write %s: %s", w->out_name, strerror(errno));
+			return error_fail(w->err, -errno, "cannot write %s: %s", w->out_name, strerror(errno));
 		p += n;
 		len -= (size_t)n;
 	}
@@ -35,7 +35,7 @@ static int deflate_some(struct cpio_writer *w, int flush)
 		w->z.avail_out = ZBUF_SIZE;
 		int zr = deflate(&w->z, flush);
 		if (zr == Z_STREAM_ERROR)
-			return img_fail(w->err, -EIO, "zlib deflate failed");
+			return error_fail(w->err, -EIO, "zlib deflate failed");
 		int rc = write_all(w, w->zbuf, ZBUF_SIZE - w->z.avail_out);
 		if (rc)
 			return rc;
@@ -70,7 +70,7 @@ static int pad(struct cpio_writer *w)
 	return rem ? emit(w, zeros, CPIO_ALIGN - rem) : 0;
 }
 
-int cpio_writer_init(struct cpio_writer *w, int fd, const char *out_name, bool gzip, struct img_err *err)
+int cpio_writer_init(struct cpio_writer *w, int fd, const char *out_name, bool gzip, struct error *err)
 {
 	memset(w, 0, sizeof(*w));
 	w->fd = fd;
@@ -80,33 +80,33 @@ int cpio_writer_init(struct cpio_writer *w, int fd, const char *out_name, bool g
 	if (!gzip)
 		return 0;
 	if (!(w->zbuf = malloc(ZBUF_SIZE)))
-		return img_fail(err, -ENOMEM, "out of memory");
+		return error_fail(err, -ENOMEM, "out of memory");
 	if (deflateInit2(&w->z, GZIP_LEVEL, Z_DEFLATED, GZIP_WINDOW_BITS, GZIP_MEM_LEVEL, Z_DEFAULT_STRATEGY) != Z_OK) {
 		free(w->zbuf);
 		w->zbuf = NULL;
 		w->gzip = false;
-		return img_fail(err, -ENOMEM, "zlib initialisation failed");
+		return error_fail(err, -ENOMEM, "zlib initialisation failed");
 	}
 	/* no name, no time (mtime 0 means "none"), fixed OS byte */
 	w->gzhdr.os = GZIP_OS_UNIX;
 	if (deflateSetHeader(&w->z, &w->gzhdr) != Z_OK)
-		return img_fail(err, -EIO, "zlib refused the gzip header");
+		return error_fail(err, -EIO, "zlib refused the gzip header");
 	return 0;
 }
 
 int cpio_write_header(struct cpio_writer *w, const struct cpio_header *h, const char *name)
 {
 	if (w->data_left)
-		return img_fail(w->err, -EFAULT, "cpio: previous member is short of data");
+		return error_fail(w->err, -EFAULT, "cpio: previous member is short of data");
 	size_t namesize = strlen(name) + 1;
 	if (namesize > UINT32_MAX)
-		return img_fail(w->err, -EINVAL, "cpio: name too long: %.64s...", name);
+		return error_fail(w->err, -EINVAL, "cpio: name too long: %.64s...", name);
 	char hdr[CPIO_NEWC_HEADER_LEN + 1];
 	int n = snprintf(hdr, sizeof(hdr), "%s%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X", CPIO_NEWC_MAGIC,
 			 h->ino, h->mode, h->uid, h->gid, h->nlink, h->mtime, h->filesize, h->devmajor, h->devminor,
 			 h->rdevmajor, h->rdevminor, (uint32_t)namesize, 0u);
 	if (n != CPIO_NEWC_HEADER_LEN)
-		return img_fail(w->err, -EFAULT, "cpio: header formatting failed");
+		return error_fail(w->err, -EFAULT, "cpio: header formatting failed");
 	int rc = emit(w, hdr, CPIO_NEWC_HEADER_LEN);
 	if (!rc)
 		rc = emit(w, name, namesize);
@@ -119,7 +119,7 @@ int cpio_write_header(struct cpio_writer *w, const struct cpio_header *h, const 
 int cpio_write_data(struct cpio_writer *w, const void *data, size_t len)
 {
 	if (len > w->data_left)
-		return img_fail(w->err, -EFAULT, "cpio: more data than the header announced");
+		return error_fail(w->err, -EFAULT, "cpio: more data than the header announced");
 	int rc = emit(w, data, len);
 	if (rc)
 		return rc;
