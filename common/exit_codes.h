@@ -9,8 +9,10 @@ enum lbvm_exit {
 	EXIT_GUEST_PANIC = 3,  /* the guest kernel panicked */
 	EXIT_TIMEOUT = 4,      /* --timeout expired before the guest stopped */
 	EXIT_GUEST_CRASH = 5,  /* the guest stopped abnormally: triple fault, KVM entry failure or internal error */
-	EXIT_STOPPED = 6,      /* stopped by the user: Ctrl-A x, SIGINT or SIGTERM */
-	EXIT_INCOMPLETE = 7,   /* fetch: some distfiles are missing or bad (the rest is in the cache) */
+	EXIT_STOPPED = 6,      /* stopped by the user: Ctrl-A x, SIGINT, SIGTERM or SIGHUP */
+	EXIT_INCOMPLETE = 7,   /* fetch, bootstrap: some distfiles are missing or bad (the rest is in the cache) */
+	EXIT_STEP_FAILED = 8,  /* bootstrap: a step of the chain failed (a build, a checksum, the chain's shell) */
+	EXIT_STALLED = 9,      /* no console output for --stall-timeout */
 };
 
 #endif

@@ -204,10 +204,10 @@ size_t uart_feed(struct uart16550 *u, const uint8_t *buf, size_t len)
 	return n;
 }
 
-void uart_wait_room(struct uart16550 *u, const volatile bool *stop)
+void uart_wait_room(struct uart16550 *u, const atomic_bool *stop)
 {
 	pthread_mutex_lock(&u->lock);
-	while (u->queue_count == UART_INPUT_QUEUE && !*stop) {
+	while (u->queue_count == UART_INPUT_QUEUE && !atomic_load(stop)) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += 100 * 1000 * 1000;

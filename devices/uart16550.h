@@ -7,6 +7,7 @@
 #define LBVM_DEVICES_UART16550_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -46,6 +47,6 @@ void uart_io_write(void *dev, uint64_t offset, const void *data, unsigned size);
 /* Queue host input; returns how many bytes were accepted (0 when the queue is full). */
 size_t uart_feed(struct uart16550 *u, const uint8_t *buf, size_t len);
 /* Block until the input queue has room or *stop becomes true (checked every 100 ms). */
-void uart_wait_room(struct uart16550 *u, const volatile bool *stop);
+void uart_wait_room(struct uart16550 *u, const atomic_bool *stop);
 
 #endif

@@ -27,6 +27,15 @@ static void set_irq(void *opaque, unsigned gsi, int level)
 		machine_stop(m, MACHINE_HOST_ERROR, "KVM_IRQ_LINE failed");
 }
 
+/* Only the vCPU thread writes panic_line, and publishes it through panic_seen afterwards. */
+static void note_panic(struct machine *m, const char *line)
+{
+	if (atomic_load(&m->panic_seen))
+		return;
+	snprintf(m->panic_line, sizeof(m->panic_line), "%s", line);
+	atomic_store(&m->panic_seen, 1);
+}
+
 static void on_console_event(struct machine *m, enum console_event ev)
 {
 	const char *detail = console_watch_detail(&m->watch, ev);
@@ -38,15 +47,17 @@ static void on_console_event(struct machine *m, enum console_event ev)
 		machine_stop(m, MACHINE_HALT, detail);
 		break;
 	case CONSOLE_RESTART:
-		machine_stop(m, atomic_load(&m->panic_seen) ? MACHINE_PANIC : MACHINE_REBOOT, detail);
+		if (atomic_load(&m->panic_seen))
+			machine_stop(m, MACHINE_PANIC, NULL);
+		else
+			machine_stop(m, MACHINE_REBOOT, detail);
 		break;
 	case CONSOLE_PANIC:
-		if (!atomic_exchange(&m->panic_seen, 1))
-			snprintf(m->panic_line, sizeof(m->panic_line), "%s", detail);
+		note_panic(m, detail);
 		break;
 	case CONSOLE_PANIC_END:
-		atomic_store(&m->panic_seen, 1);
-		machine_stop(m, MACHINE_PANIC, m->panic_line[0] ? m->panic_line : detail);
+		note_panic(m, detail);
+		machine_stop(m, MACHINE_PANIC, NULL);
 		break;
 	default:
 		break;
@@ -61,6 +72,8 @@ static void com1_tx(void *opaque, uint8_t byte)
 	if (m->hooks.console)
 		m->hooks.console(m->hooks.opaque, &byte, 1);
 	enum console_event ev = console_watch_byte(&m->watch, byte);
+	if (byte == '\n' && m->hooks.line)
+		m->hooks.line(m->hooks.opaque, console_watch_last_line(&m->watch));
 	if (ev != CONSOLE_NONE)
 		on_console_event(m, ev);
 }
@@ -68,8 +81,10 @@ static void com1_tx(void *opaque, uint8_t byte)
 static void kbc_reset(void *opaque)
 {
 	struct machine *m = opaque;
-	machine_stop(m, atomic_load(&m->panic_seen) ? MACHINE_PANIC : MACHINE_REBOOT,
-		     atomic_load(&m->panic_seen) ? m->panic_line : "reset through the keyboard controller");
+	if (atomic_load(&m->panic_seen))
+		machine_stop(m, MACHINE_PANIC, NULL);
+	else
+		machine_stop(m, MACHINE_REBOOT, "reset through the keyboard controller");
 }
 
 static int add_devices(struct machine *m)
@@ -96,6 +111,7 @@ int machine_create(struct machine *m, const struct machine_config *cfg, struct e
 	m->hooks = cfg->hooks;
 	m->vcpu_thread = pthread_self();
 	atomic_init(&m->end, MACHINE_RUNNING);
+	pthread_mutex_init(&m->end_lock, NULL);
 	atomic_init(&m->panic_seen, 0);
 	console_watch_init(&m->watch);
 	cmos_rtc_init(&m->rtc, cfg->rtc_epoch);
@@ -156,6 +172,7 @@ void machine_destroy(struct machine *m)
 	guest_mem_destroy(&m->mem);
 	bus_destroy(&m->pio);
 	bus_destroy(&m->mmio);
+	pthread_mutex_destroy(&m->end_lock);
 }
 
 int machine_load(struct machine *m, const struct boot_plan *plan, const uint8_t *kernel, const char *cmdline,
@@ -188,9 +205,14 @@ int machine_load(struct machine *m, const struct boot_plan *plan, const uint8_t 
 
 void machine_stop(struct machine *m, enum machine_end end, const char *detail)
 {
-	int expected = MACHINE_RUNNING;
-	if (atomic_compare_exchange_strong(&m->end, &expected, (int)end))
+	pthread_mutex_lock(&m->end_lock);
+	if (atomic_load(&m->end) == MACHINE_RUNNING) {
+		if (!detail && end == MACHINE_PANIC && atomic_load(&m->panic_seen))
+			detail = m->panic_line;
 		snprintf(m->end_detail, sizeof(m->end_detail), "%s", detail ? detail : "");
+		atomic_store_explicit(&m->end, (int)end, memory_order_release);
+	}
+	pthread_mutex_unlock(&m->end_lock);
 	/* Either KVM_RUN is interrupted by the signal, or the next one returns at once. */
 	m->kvm.run->immediate_exit = 1;
 	if (!pthread_equal(pthread_self(), m->vcpu_thread))
@@ -199,7 +221,17 @@ void machine_stop(struct machine *m, enum machine_end end, const char *detail)
 
 enum machine_end machine_end_reason(const struct machine *m)
 {
-	return (enum machine_end)atomic_load(&m->end);
+	return (enum machine_end)atomic_load_explicit(&m->end, memory_order_acquire);
+}
+
+const char *machine_end_detail(const struct machine *m)
+{
+	return machine_end_reason(m) == MACHINE_RUNNING ? "" : m->end_detail;
+}
+
+bool machine_panic_seen(const struct machine *m)
+{
+	return atomic_load(&m->panic_seen) != 0;
 }
 
 static void serve_io(struct machine *m)
@@ -242,7 +274,7 @@ static void serve_exit(struct machine *m)
 	case KVM_EXIT_SHUTDOWN:
 		/* A triple fault: Linux's last way to reset, or a guest that crashed. */
 		if (atomic_load(&m->panic_seen))
-			machine_stop(m, MACHINE_PANIC, m->panic_line);
+			machine_stop(m, MACHINE_PANIC, NULL);
 		else
 			machine_stop(m, MACHINE_CRASH, "triple fault (the guest CPU shut down)");
 		break;

@@ -28,6 +28,8 @@ enum machine_end {
 	MACHINE_PANIC,       /* the guest kernel panicked */
 	MACHINE_TIMEOUT,     /* the caller's deadline passed */
 	MACHINE_USER_STOP,   /* the user asked (Ctrl-A x, a signal) */
+	MACHINE_STALL,       /* no console output for the caller's stall timeout */
+	MACHINE_DONE,        /* the caller's goal was reached (a bootstrap completed, --until) */
 	MACHINE_CRASH,       /* triple fault without a restart message, entry failure, KVM internal error */
 	MACHINE_HOST_ERROR,  /* lbvm or KVM failed */
 };
@@ -35,6 +37,8 @@ enum machine_end {
 struct machine_hooks {
 	/* Guest console bytes, in order, from the vCPU thread. */
 	void (*console)(void *opaque, const uint8_t *buf, size_t len);
+	/* Every completed console line (without CR and the kernel's "[ seconds]" prefix). */
+	void (*line)(void *opaque, const char *line);
 	/* A recognized console event (kernel start, kexec, mark, panic, ...) with its line. */
 	void (*event)(void *opaque, enum console_event ev, const char *detail);
 	void *opaque;
@@ -55,10 +59,14 @@ struct machine {
 	struct machine_hooks hooks;
 
 	pthread_t vcpu_thread;
+	/* How the run ends is decided once, under end_lock: the detail is written before `end` is published
+	 * (release), so a reader that sees the end (acquire) sees its detail. */
+	pthread_mutex_t end_lock;
 	_Atomic int end;             /* enum machine_end, MACHINE_RUNNING until decided */
-	_Atomic int panic_seen;      /* a panic line was printed: how the run ends, whatever follows */
 	char end_detail[CONSOLE_LINE_MAX]; /* the line or reason behind `end` */
+	/* Written by the vCPU thread only, before panic_seen is published. */
 	char panic_line[CONSOLE_LINE_MAX]; /* the first "Kernel panic" line */
+	_Atomic int panic_seen;      /* a panic line was printed: how the run ends, whatever follows */
 	uint64_t exits;              /* vCPU exits served (statistics) */
 };
 
@@ -82,9 +90,14 @@ int machine_load(struct machine *m, const struct boot_plan *plan, const uint8_t 
 /* Run the vCPU on the calling thread until the run ends; returns how it ended. */
 enum machine_end machine_run(struct machine *m);
 
-/* Decide how the run ends (ignored when already decided) and make the vCPU leave the guest. Any thread. */
+/* Decide how the run ends (ignored when already decided) and make the vCPU leave the guest. Any thread.
+ * detail NULL for MACHINE_PANIC means the first panic line. */
 void machine_stop(struct machine *m, enum machine_end end, const char *detail);
 enum machine_end machine_end_reason(const struct machine *m);
+/* The line or reason behind the end ("" while running). */
+const char *machine_end_detail(const struct machine *m);
+/* True once the guest kernel printed a panic line. */
+bool machine_panic_seen(const struct machine *m);
 /* The vCPU's registers in one line, for a report after the run stopped. 0 or -errno. */
 int machine_describe_cpu(const struct machine *m, char *buf, size_t len);
 

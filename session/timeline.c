@@ -1,4 +1,4 @@
-#include "cli/timeline.h"
+#include "session/timeline.h"
 
 #include <string.h>
 

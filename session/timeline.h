@@ -1,7 +1,7 @@
 /* The run's stages as the guest announces them (a kernel starting, a kexec, a "lbvm-mark:" line such as
  * switch_root), with the time each began; at the end, how long each took. */
-#ifndef LBVM_CLI_TIMELINE_H
-#define LBVM_CLI_TIMELINE_H
+#ifndef LBVM_SESSION_TIMELINE_H
+#define LBVM_SESSION_TIMELINE_H
 
 #include <stddef.h>
 #include <stdio.h>

@@ -1,0 +1,240 @@
+#include "session/console_out.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define WRITE_CHUNK  (64u * 1024u)
+#define VIEW_GIVE_UP_NS (2 * INT64_C(1000000000)) /* a view making no progress this long at the end is left */
+
+int64_t console_out_clock_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Write all of buf; 0 or errno. The view's writer may be cancelled only while it waits in write(). */
+static int write_all(struct console_ring *r, const uint8_t *buf, size_t len)
+{
+	while (len) {
+		if (r->lossy)
+			pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+		ssize_t n = write(r->fd, buf, len);
+		int e = errno;
+		if (r->lossy)
+			pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+		if (n < 0 && e == EINTR)
+			continue;
+		if (n < 0)
+			return e;
+		if (n == 0)
+			return EIO;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void *ring_writer(void *opaque)
+{
+	struct console_ring *r = opaque;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	uint8_t *chunk = malloc(WRITE_CHUNK);
+	/* A cancelled view writer (blocked on a reader that stopped) must not leak its chunk. */
+	pthread_cleanup_push(free, chunk);
+	pthread_mutex_lock(&r->lock);
+	for (;;) {
+		while (r->tail == r->head && !r->dropped && !r->stop)
+			pthread_cond_wait(&r->changed, &r->lock);
+		if (r->tail == r->head && !r->dropped && r->stop)
+			break;
+		char note[96];
+		size_t note_len = 0;
+		if (r->dropped) {
+			note_len = (size_t)snprintf(note, sizeof(note),
+						    "\r\n[lbvm: %" PRIu64 " bytes not shown here: stdout was not read]\r\n",
+						    r->dropped);
+			r->dropped = 0;
+		}
+		uint64_t avail = r->head - r->tail;
+		size_t n = avail > WRITE_CHUNK ? WRITE_CHUNK : (size_t)avail;
+		size_t at = (size_t)(r->tail % CONSOLE_RING_SIZE);
+		size_t first = n < CONSOLE_RING_SIZE - at ? n : CONSOLE_RING_SIZE - at;
+		if (chunk) {
+			memcpy(chunk, r->buf + at, first);
+			memcpy(chunk + first, r->buf, n - first);
+		}
+		uint64_t taken_at = r->tail;
+		pthread_mutex_unlock(&r->lock);
+		int e = 0;
+		if (!chunk)
+			e = ENOMEM;
+		else if (!r->write_errno) {
+			if (note_len)
+				e = write_all(r, (const uint8_t *)note, note_len);
+			if (!e)
+				e = write_all(r, chunk, n);
+		}
+		pthread_mutex_lock(&r->lock);
+		if (e && !r->write_errno)
+			r->write_errno = e;
+		/* A lossy ring may have dropped some of what was just written while the write ran: those bytes
+		 * were shown after all. */
+		if (r->tail < taken_at + n) {
+			uint64_t shown = r->tail - taken_at;
+			r->dropped -= shown < r->dropped ? shown : r->dropped;
+			r->tail = taken_at + n;
+		}
+		pthread_cond_broadcast(&r->changed);
+	}
+	pthread_mutex_unlock(&r->lock);
+	pthread_cleanup_pop(1);
+	return NULL;
+}
+
+static int ring_start(struct console_ring *r, int fd, bool lossy)
+{
+	memset(r, 0, sizeof(*r));
+	r->fd = fd;
+	r->lossy = lossy;
+	r->buf = malloc(CONSOLE_RING_SIZE);
+	if (!r->buf)
+		return -ENOMEM;
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->changed, NULL);
+	int rc = pthread_create(&r->thread, NULL, ring_writer, r);
+	if (rc) {
+		free(r->buf);
+		return -rc;
+	}
+	r->started = true;
+	return 0;
+}
+
+static void ring_put(struct console_ring *r, const uint8_t *buf, size_t len)
+{
+	pthread_mutex_lock(&r->lock);
+	while (len) {
+		uint64_t used = r->head - r->tail;
+		if (used == CONSOLE_RING_SIZE) {
+			if (r->lossy) {
+				/* Forget the oldest bytes: the view shows the newest. */
+				size_t drop = len < CONSOLE_RING_SIZE ? len : CONSOLE_RING_SIZE;
+				r->tail += drop;
+				r->dropped += drop;
+				used -= drop;
+			} else {
+				pthread_cond_wait(&r->changed, &r->lock);
+				continue;
+			}
+		}
+		size_t room = CONSOLE_RING_SIZE - (size_t)used;
+		size_t n = len < room ? len : room;
+		size_t at = (size_t)(r->head % CONSOLE_RING_SIZE);
+		size_t first = n < CONSOLE_RING_SIZE - at ? n : CONSOLE_RING_SIZE - at;
+		memcpy(r->buf + at, buf, first);
+		memcpy(r->buf, buf + first, n - first);
+		r->head += n;
+		buf += n;
+		len -= n;
+	}
+	pthread_cond_broadcast(&r->changed);
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* Let the writer drain and stop. A lossy ring that makes no progress for VIEW_GIVE_UP_NS is cancelled
+ * (its writer can only be waiting in write()). Returns the ring's first write error as -errno. */
+static int ring_finish(struct console_ring *r)
+{
+	if (!r->started)
+		return 0;
+	pthread_mutex_lock(&r->lock);
+	r->stop = true;
+	pthread_cond_broadcast(&r->changed);
+	bool cancel = false;
+	if (r->lossy) {
+		uint64_t last_tail = r->tail;
+		int64_t since = console_out_clock_ns();
+		while (r->tail != r->head || r->dropped) {
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_nsec += 100000000;
+			if (until.tv_nsec >= 1000000000) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000;
+			}
+			pthread_cond_timedwait(&r->changed, &r->lock, &until);
+			if (r->tail != last_tail) {
+				last_tail = r->tail;
+				since = console_out_clock_ns();
+			} else if (console_out_clock_ns() - since > VIEW_GIVE_UP_NS) {
+				cancel = true;
+				break;
+			}
+		}
+	}
+	pthread_mutex_unlock(&r->lock);
+	if (cancel)
+		pthread_cancel(r->thread);
+	pthread_join(r->thread, NULL);
+	r->started = false;
+	int e = r->write_errno;
+	pthread_mutex_destroy(&r->lock);
+	pthread_cond_destroy(&r->changed);
+	free(r->buf);
+	r->buf = NULL;
+	return e ? -e : 0;
+}
+
+int console_out_start(struct console_out *o, int log_fd, int view_fd)
+{
+	memset(o, 0, sizeof(*o));
+	atomic_store(&o->last_output_ns, console_out_clock_ns());
+	int rc;
+	if (log_fd >= 0) {
+		if ((rc = ring_start(&o->log, log_fd, false)) < 0)
+			return rc;
+		o->have_log = true;
+	}
+	if (view_fd >= 0) {
+		if ((rc = ring_start(&o->view, view_fd, true)) < 0) {
+			console_out_finish(o);
+			return rc;
+		}
+		o->have_view = true;
+	}
+	return 0;
+}
+
+void console_out_guest(struct console_out *o, const uint8_t *buf, size_t len)
+{
+	atomic_store(&o->last_output_ns, console_out_clock_ns());
+	if (o->have_log)
+		ring_put(&o->log, buf, len);
+	if (o->have_view)
+		ring_put(&o->view, buf, len);
+}
+
+void console_out_log_line(struct console_out *o, const char *line)
+{
+	if (!o->have_log)
+		return;
+	ring_put(&o->log, (const uint8_t *)line, strlen(line));
+	ring_put(&o->log, (const uint8_t *)"\n", 1);
+}
+
+int console_out_finish(struct console_out *o)
+{
+	int rc = 0;
+	if (o->have_view)
+		ring_finish(&o->view);
+	if (o->have_log)
+		rc = ring_finish(&o->log);
+	o->have_view = o->have_log = false;
+	return rc;
+}

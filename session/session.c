@@ -1,0 +1,260 @@
+#include "session/session.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/diag.h"
+#include "common/exit_codes.h"
+
+#define WATCH_TICK_NS 50000000L
+#define LOG_MODE 0644
+
+static void stop_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+}
+
+double session_now(struct session *s)
+{
+	return timeline_now(&s->timeline);
+}
+
+void session_log_line(struct session *s, const char *line)
+{
+	if (s->have_out)
+		console_out_log_line(&s->out, line);
+}
+
+void session_stage(struct session *s, const char *name)
+{
+	pthread_mutex_lock(&s->timeline_lock);
+	double at = timeline_begin(&s->timeline, name);
+	pthread_mutex_unlock(&s->timeline_lock);
+	char line[256];
+	snprintf(line, sizeof(line), "[lbvm %9.3f s] %s", at, name);
+	session_log_line(s, line);
+	diag_info("%9.3f s: %s", at, name);
+}
+
+int session_open(struct session *s, const struct session_options *o, struct error *err)
+{
+	memset(s, 0, sizeof(*s));
+	s->opt = *o;
+	s->log_fd = -1;
+	atomic_init(&s->watchdog_stop, false);
+	pthread_mutex_init(&s->timeline_lock, NULL);
+	timeline_init(&s->timeline);
+
+	/* Stop signals are taken synchronously by the watchdog: block them before any thread exists. */
+	sigset_t set;
+	stop_signals(&set);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (o->serial_log) {
+		/* Written in place as the output comes, so that it survives when lbvm is killed. */
+		s->log_fd = open(o->serial_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, LOG_MODE);
+		if (s->log_fd < 0) {
+			error_fail_status(err, EXIT_USAGE, -errno, "--serial-log '%s': %s", o->serial_log,
+					  strerror(errno));
+			return -1;
+		}
+	}
+	int rc = console_out_start(&s->out, s->log_fd, o->console_to_stdout ? STDOUT_FILENO : -1);
+	if (rc < 0) {
+		error_fail_status(err, EXIT_INTERNAL, rc, "cannot start the console writers: %s", strerror(-rc));
+		if (s->log_fd >= 0)
+			close(s->log_fd);
+		s->log_fd = -1;
+		return -1;
+	}
+	s->have_out = true;
+	/* Until the kernel prints its first line it is being loaded and decompresses itself. */
+	pthread_mutex_lock(&s->timeline_lock);
+	timeline_begin(&s->timeline, "load and decompress the kernel");
+	pthread_mutex_unlock(&s->timeline_lock);
+	return 0;
+}
+
+static void console_hook(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct session *s = opaque;
+	console_out_guest(&s->out, buf, len);
+}
+
+static void line_hook(void *opaque, const char *line)
+{
+	struct session *s = opaque;
+	if (s->opt.on_line)
+		s->opt.on_line(s->opt.ctx, line);
+}
+
+static void event_hook(void *opaque, enum console_event ev, const char *detail)
+{
+	struct session *s = opaque;
+	char stage[TIMELINE_NAME];
+	switch (ev) {
+	case CONSOLE_KERNEL_START: {
+		char version[48] = "";
+		sscanf(detail, "Linux version %47s", version);
+		pthread_mutex_lock(&s->timeline_lock);
+		unsigned n = ++s->timeline.kernels;
+		pthread_mutex_unlock(&s->timeline_lock);
+		snprintf(stage, sizeof(stage), "%s %s", n == 1 ? "seed kernel" : "next kernel", version);
+		session_stage(s, stage);
+		break;
+	}
+	case CONSOLE_KEXEC:
+		session_stage(s, "kexec");
+		break;
+	case CONSOLE_MARK:
+		snprintf(stage, sizeof(stage), "%.80s", detail);
+		session_stage(s, stage);
+		break;
+	default:
+		break;
+	}
+	if (s->opt.on_event)
+		s->opt.on_event(s->opt.ctx, ev, detail);
+}
+
+int session_create_machine(struct session *s, const struct machine_config *cfg, struct error *err)
+{
+	struct machine_config c = *cfg;
+	c.hooks = (struct machine_hooks){ .console = console_hook, .line = line_hook, .event = event_hook,
+					  .opaque = s };
+	if (machine_create(&s->machine, &c, err) < 0)
+		return -1;
+	s->have_machine = true;
+	return 0;
+}
+
+static void *watchdog_main(void *opaque)
+{
+	struct session *s = opaque;
+	sigset_t set;
+	stop_signals(&set);
+	const struct timespec tick = { 0, WATCH_TICK_NS };
+	double panic_at = -1;
+	while (!atomic_load(&s->watchdog_stop)) {
+		int sig = sigtimedwait(&set, NULL, &tick);
+		double now = session_now(s);
+		if (sig > 0) {
+			char why[64];
+			snprintf(why, sizeof(why), "signal %s", strsignal(sig));
+			machine_stop(&s->machine, MACHINE_USER_STOP, why);
+		}
+		if (s->opt.timeout > 0 && now >= s->opt.timeout)
+			machine_stop(&s->machine, MACHINE_TIMEOUT, NULL);
+		if (s->opt.stall_timeout > 0) {
+			double quiet = (double)(console_out_clock_ns() - atomic_load(&s->out.last_output_ns)) / 1e9;
+			if (quiet >= s->opt.stall_timeout) {
+				char why[96];
+				snprintf(why, sizeof(why), "no console output for %.0f s", quiet);
+				machine_stop(&s->machine, MACHINE_STALL, why);
+			}
+		}
+		if (machine_panic_seen(&s->machine)) {
+			if (panic_at < 0)
+				panic_at = now;
+			else if (now - panic_at >= SESSION_PANIC_GRACE_S)
+				machine_stop(&s->machine, MACHINE_PANIC, NULL);
+		}
+	}
+	return NULL;
+}
+
+enum machine_end session_run(struct session *s)
+{
+	if (s->opt.forward_stdin && console_in_start(&s->in, &s->machine) < 0) {
+		machine_stop(&s->machine, MACHINE_HOST_ERROR, "cannot start the console input thread");
+		return machine_end_reason(&s->machine);
+	}
+	atomic_store(&s->watchdog_stop, false);
+	bool watching = pthread_create(&s->watchdog, NULL, watchdog_main, s) == 0;
+	if (!watching)
+		machine_stop(&s->machine, MACHINE_HOST_ERROR, "cannot start the watchdog thread");
+	enum machine_end end = machine_run(&s->machine);
+	if (watching) {
+		atomic_store(&s->watchdog_stop, true);
+		pthread_join(s->watchdog, NULL);
+	}
+	console_in_stop(&s->in);
+	return end;
+}
+
+int session_report(struct session *s, enum machine_end end)
+{
+	const struct machine *m = &s->machine;
+	double t = session_now(s);
+	char cpu[256];
+	if (getenv("LBVM_DEBUG") && machine_describe_cpu(m, cpu, sizeof(cpu)) == 0)
+		diag_info("vCPU at the end: %s", cpu);
+	if (!s->opt.quiet) {
+		pthread_mutex_lock(&s->timeline_lock);
+		timeline_print(&s->timeline, t, stderr);
+		pthread_mutex_unlock(&s->timeline_lock);
+	}
+	const char *detail = machine_end_detail(m);
+	switch (end) {
+	case MACHINE_POWER_OFF:
+	case MACHINE_HALT:
+	case MACHINE_REBOOT:
+	case MACHINE_DONE:
+		if (!s->opt.quiet)
+			diag_info("guest %s after %.3f s", end == MACHINE_POWER_OFF ? "powered off"
+							  : end == MACHINE_HALT    ? "halted"
+							  : end == MACHINE_REBOOT  ? "rebooted"
+										   : "reached its goal",
+				  t);
+		return EXIT_OK;
+	case MACHINE_PANIC:
+		diag_error("guest kernel panic after %.3f s: %s", t, detail);
+		return EXIT_GUEST_PANIC;
+	case MACHINE_TIMEOUT:
+		diag_error("timed out: the guest was still running after %g s (--timeout)", s->opt.timeout);
+		return EXIT_TIMEOUT;
+	case MACHINE_STALL:
+		diag_error("stalled: %s (--stall-timeout %g s) after %.3f s", detail, s->opt.stall_timeout, t);
+		return EXIT_STALLED;
+	case MACHINE_USER_STOP:
+		diag_error("stopped by the user (%s) after %.3f s", detail, t);
+		return EXIT_STOPPED;
+	case MACHINE_CRASH:
+		diag_error("guest crashed after %.3f s: %s", t, detail);
+		return EXIT_GUEST_CRASH;
+	case MACHINE_HOST_ERROR:
+	case MACHINE_RUNNING:
+		break;
+	}
+	diag_error("%s", detail[0] ? detail : "the run ended for no known reason");
+	return EXIT_INTERNAL;
+}
+
+int session_close(struct session *s)
+{
+	if (s->have_machine)
+		machine_destroy(&s->machine);
+	s->have_machine = false;
+	int rc = 0;
+	if (s->have_out)
+		rc = console_out_finish(&s->out);
+	s->have_out = false;
+	if (s->log_fd >= 0) {
+		if (fsync(s->log_fd) < 0 && errno != EINVAL && !rc)
+			rc = -errno;
+		if (close(s->log_fd) < 0 && !rc)
+			rc = -errno;
+	}
+	s->log_fd = -1;
+	pthread_mutex_destroy(&s->timeline_lock);
+	return rc;
+}

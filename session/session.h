@@ -1,0 +1,72 @@
+/* One run of a machine, as `lbvm boot` and `lbvm bootstrap` share it: the serial log and stdout view
+ * (session/console_out.h), stdin forwarding (session/console_in.h), the timeline of the run's stages, and
+ * the watchdog thread that ends the run on --timeout, on --stall-timeout (no console output), on SIGINT,
+ * SIGTERM or SIGHUP, and after a kernel panic's grace period. No I/O of the user's terminal or pipes is
+ * ever done by the vCPU or the watchdog, so a reader that stops reading cannot stop either; every thread
+ * the session starts is joined before the machine goes away.
+ *
+ * Use: session_open, session_create_machine, load the guest into session_machine(), session_run,
+ * session_report (or the caller's own report), session_close. */
+#ifndef LBVM_SESSION_SESSION_H
+#define LBVM_SESSION_SESSION_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "common/error.h"
+#include "session/console_in.h"
+#include "session/console_out.h"
+#include "session/timeline.h"
+#include "vmm/machine.h"
+
+#define SESSION_PANIC_GRACE_S 3.0 /* after "Kernel panic", wait this long for the rest of the report */
+
+struct session_options {
+	double timeout;           /* seconds from the start, 0 = none */
+	double stall_timeout;     /* seconds without console output, 0 = none */
+	const char *serial_log;   /* written as the output comes, under this name; NULL = none */
+	bool console_to_stdout;
+	bool forward_stdin;
+	bool quiet;               /* no stage lines on stderr */
+	/* The caller's view of the run, called on the vCPU thread (keep them short, never block): every
+	 * completed console line (CR and the kernel's timestamp removed), and every recognized event. */
+	void (*on_line)(void *ctx, const char *line);
+	void (*on_event)(void *ctx, enum console_event ev, const char *detail);
+	void *ctx;
+};
+
+struct session {
+	struct session_options opt;
+	struct machine machine;
+	bool have_machine;
+	struct console_out out;
+	bool have_out;
+	struct console_in in;
+	int log_fd;
+	struct timeline timeline;
+	pthread_mutex_t timeline_lock;
+	pthread_t watchdog;
+	atomic_bool watchdog_stop;
+};
+
+/* Block the stop signals (call before any thread exists), open the serial log, start the output writers
+ * and the timeline. 0 or -1 with err filled. */
+int session_open(struct session *s, const struct session_options *o, struct error *err);
+/* Build the machine with the session's console and event hooks (cfg->hooks is ignored). */
+int session_create_machine(struct session *s, const struct machine_config *cfg, struct error *err);
+/* Run until the machine's end is decided; returns it. Starts and joins stdin forwarding and the watchdog. */
+enum machine_end session_run(struct session *s);
+/* Print the stages and how the run ended (lbvm boot's report) and return the exit status for it. */
+int session_report(struct session *s, enum machine_end end);
+/* Tear down the machine, drain the output. 0, or -errno when the serial log could not be written. */
+int session_close(struct session *s);
+
+/* Seconds since session_open. */
+double session_now(struct session *s);
+/* Begin a stage of the timeline now: a line on stderr (unless quiet) and in the serial log. Any thread. */
+void session_stage(struct session *s, const char *name);
+/* One lbvm line into the serial log, in order with the guest's output. Any thread. */
+void session_log_line(struct session *s, const char *line);
+
+#endif
