@@ -23,7 +23,9 @@ CHECK_LIBS = $(shell pkg-config --libs check)
 # Every .c in a layer folder is part of the program; cli/main.c alone holds main().
 LAYERS   := common vmm devices boot image sysa sysb sysc sources session bootstrap steps cli
 LIB_SRCS := $(filter-out cli/main.c,$(wildcard $(addsuffix /*.c,$(LAYERS))))
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+# Assembly: data built into the binary (.incbin, paths relative to the repository root).
+ASM_SRCS := $(wildcard $(addsuffix /*.S,$(LAYERS)))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(ASM_SRCS:%.S=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
@@ -43,6 +45,13 @@ $(BUILD)/liblbvm.a: $(LIB_OBJS)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) -c -Wa,-I. -MMD -MP -o $@ $<
+
+# What .incbin pulls in (make cannot see it in the -MMD dependencies).
+$(BUILD)/sources/builtin_data.o: $(wildcard sources/*.manifest)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liblbvm.a
 	@mkdir -p $(dir $@)

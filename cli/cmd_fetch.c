@@ -13,8 +13,10 @@
 #include "common/diag.h"
 #include "common/exit_codes.h"
 #include "sources/fetch.h"
+#include "sources/builtin.h"
 #include "sources/manifest.h"
 #include "sources/progress.h"
+#include "cli/fetch_view.h"
 
 #define DEFAULT_CACHE ".cache/distfiles"
 #define DEFAULT_JOBS 4
@@ -28,21 +30,11 @@
 #define MAX_TIMEOUT_S 3600
 #define MAX_MIRRORS 32
 #define MAX_MANIFESTS 64
-/* Weight of the newest sample in the smoothed transfer rate. */
-#define RATE_SMOOTHING 0.3
 
+/* Built into lbvm (sources/builtin.h). */
 static const char *const default_manifests[] = {
-	"sources/live-bootstrap-2021-09-sysa.manifest",
-	"sources/live-bootstrap-2021-09-sysc.manifest",
-};
-
-struct view {
-	bool tty;
-	bool quiet;
-	bool line_shown; /* a progress line is on screen and must be cleared before other output */
-	double rate;
-	uint64_t last_bytes;
-	double last_time;
+	"live-bootstrap-2021-09-sysa.manifest",
+	"live-bootstrap-2021-09-sysc.manifest",
 };
 
 static void usage(FILE *out)
@@ -54,7 +46,7 @@ static void usage(FILE *out)
 		"\n"
 		"Download every distfile the manifests list into the cache, verified by SHA-256.\n"
 		"  --manifest FILE      a manifest (lbvm's or a live-bootstrap `sources` file); repeatable\n"
-		"                       (default: the live-bootstrap 2021-09 sysa and sysc manifests in sources/)\n"
+		"                       (default: the live-bootstrap 2021-09 sysa and sysc manifests built into lbvm)\n"
 		"  --cache DIR          where verified files go (default: %s)\n"
 		"  --mirror URL         try URL/NAME before the manifest's locations; repeatable, in order\n"
 		"  --jobs N             transfers at once (default %d, at most %d)\n"
@@ -67,91 +59,6 @@ static void usage(FILE *out)
 		"exit status: 0 all files verified; %d some missing or bad; 2 bad usage, manifest or cache; 1 internal\n",
 		DEFAULT_CACHE, DEFAULT_JOBS, MAX_JOBS, DEFAULT_RETRIES, DEFAULT_RETRY_DELAY_MS, DEFAULT_STALL_S,
 		DEFAULT_CONNECT_S, EXIT_INCOMPLETE);
-}
-
-static double seconds_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void clear_line(struct view *v)
-{
-	if (v->line_shown) {
-		fputs("\r\033[K", stderr);
-		v->line_shown = false;
-	}
-}
-
-static void on_event(void *ctx, const struct fetch_event *ev)
-{
-	struct view *v = ctx;
-	const char *name = ev->file->name;
-	char size[32];
-	clear_line(v);
-	switch (ev->kind) {
-	case FETCH_EV_CACHED:
-		diag_info("ok %s (cached)", name);
-		break;
-	case FETCH_EV_START:
-		if (!v->tty) {
-			if (ev->offset)
-				diag_info("get %s from %s (resuming at byte %llu)", name, ev->url,
-					  (unsigned long long)ev->offset);
-			else
-				diag_info("get %s from %s", name, ev->url);
-		}
-		break;
-	case FETCH_EV_RETRY:
-		if (ev->delay_ms)
-			diag_warn("%s: %s: %s; again in %.1f s", name, ev->url, ev->message, (double)ev->delay_ms / 1000);
-		else
-			diag_warn("%s: %s: %s", name, ev->url, ev->message);
-		break;
-	case FETCH_EV_NEXT_URL:
-		diag_warn("%s: %s: %s; trying the next location", name, ev->url, ev->message);
-		break;
-	case FETCH_EV_MISMATCH:
-		diag_error("%s: SHA-256 mismatch%s%s: expected %s, got %s; %s%s", name, ev->url ? " from " : " in the cache",
-			   ev->url ? ev->url : "", ev->expected, ev->actual,
-			   ev->moved_to ? "bytes moved to " : (ev->url ? "bytes deleted" : "left in place (offline)"),
-			   ev->moved_to ? ev->moved_to : "");
-		break;
-	case FETCH_EV_DONE:
-		progress_bytes(ev->bytes, size, sizeof(size));
-		diag_info("fetched %s (%s) from %s", name, size, ev->url);
-		break;
-	case FETCH_EV_FAILED:
-		if (ev->url)
-			diag_error("%s: %s (%s)", name, ev->message, ev->url);
-		else
-			diag_error("%s: %s", name, ev->message);
-		break;
-	case FETCH_EV_MISSING:
-		diag_error("missing %s", name);
-		break;
-	}
-}
-
-static void on_progress(void *ctx, const struct fetch_progress *p)
-{
-	struct view *v = ctx;
-	double now = seconds_now();
-	double dt = now - v->last_time;
-	if (dt > 0 && v->last_time > 0) {
-		double sample = (double)(p->bytes_received - v->last_bytes) / dt;
-		v->rate = v->rate > 0 ? RATE_SMOOTHING * sample + (1 - RATE_SMOOTHING) * v->rate : sample;
-	}
-	v->last_time = now;
-	v->last_bytes = p->bytes_received;
-	if (!v->tty || v->quiet)
-		return;
-	char line[256];
-	progress_line(p, v->rate, line, sizeof(line));
-	fprintf(stderr, "\r\033[K%s", line);
-	fflush(stderr);
-	v->line_shown = true;
 }
 
 /* A whole number in [lo, hi] or -1. */
@@ -279,18 +186,18 @@ int cmd_fetch(int argc, char **argv)
 		diag_error("fetch: unexpected argument '%s' (manifests are given with --manifest)", argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (n_manifests == 0) {
-		for (size_t i = 0; i < sizeof(default_manifests) / sizeof(default_manifests[0]); i++)
-			manifests[n_manifests++] = default_manifests[i];
-		if (access(manifests[0], R_OK) != 0) {
-			diag_error("fetch: no --manifest given and %s is not here (run from lbvm's source tree)",
-				   manifests[0]);
-			return EXIT_USAGE;
-		}
-	}
-
 	struct manifest m;
 	manifest_init(&m);
+	for (size_t i = 0; n_manifests == 0 && i < sizeof(default_manifests) / sizeof(default_manifests[0]); i++) {
+		const struct builtin_manifest *b = builtin_manifest(default_manifests[i]);
+		struct error err = { 0 };
+		if (!b || manifest_parse_text(&m, b->name, b->text, b->len, &err)) {
+			diag_error("fetch: lbvm's built-in manifest %s: %s", default_manifests[i],
+				   b ? err.msg : "missing from this build");
+			manifest_free(&m);
+			return EXIT_INTERNAL;
+		}
+	}
 	for (size_t i = 0; i < n_manifests; i++) {
 		struct error err = { 0 };
 		int rc = manifest_load(&m, manifests[i], &err);
@@ -301,18 +208,18 @@ int cmd_fetch(int argc, char **argv)
 		}
 	}
 
-	struct view v = { .tty = isatty(STDERR_FILENO) == 1, .quiet = quiet };
+	struct fetch_view v = { .tty = isatty(STDERR_FILENO) == 1, .quiet = quiet };
 	diag_set_quiet(quiet);
 	o.mirrors = mirrors;
 	o.n_mirrors = n_mirrors;
-	o.on_event = on_event;
-	o.on_progress = on_progress;
+	o.on_event = fetch_view_event;
+	o.on_progress = fetch_view_progress;
 	o.ctx = &v;
 	struct fetch_summary sum;
 	struct error err = { 0 };
-	double start = seconds_now();
+	double start = fetch_view_now();
 	int rc = fetch_all(&m, &o, NULL, &sum, &err);
-	clear_line(&v);
+	fetch_view_clear(&v);
 	diag_set_quiet(false);
 	size_t total = m.n_files;
 	manifest_free(&m);
@@ -321,7 +228,7 @@ int cmd_fetch(int argc, char **argv)
 		return rc == -ENOMEM || rc == -EIO ? EXIT_INTERNAL : EXIT_USAGE;
 	}
 	char rate[32];
-	double took = seconds_now() - start;
+	double took = fetch_view_now() - start;
 	progress_bytes(took > 0 ? (uint64_t)((double)v.last_bytes / took) : 0, rate, sizeof(rate));
 	if (o.offline)
 		diag_info("fetch: %zu files: %zu verified, %zu missing, %zu bad (offline)", total, sum.cached,

@@ -19,6 +19,7 @@ static const struct command {
 	{ "mkdisk", cmd_mkdisk, "build a reproducible partitioned ext4/ext3/ext2 disk image from a directory" },
 	{ "disk", cmd_disk, "list, read and copy files out of a disk image (ls, cat, get)" },
 	{ "fetch", cmd_fetch, "download, verify and cache distfiles from manifests" },
+	{ "bootstrap", cmd_bootstrap, "run a live-bootstrap checkout end to end (VM or chroot)" },
 };
 
 static void usage(FILE *out)

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -145,6 +146,115 @@ static int scan_dir(struct fs_tree *tree, const char *host_dir, const char *rel_
 		rc = error_fail(err, -errno, "cannot read directory %s: %s", host_dir, strerror(errno));
 	closedir(d);
 	return rc;
+}
+
+static bool skipped(const char *name, unsigned flags)
+{
+	if ((flags & FSTREE_NO_HIDDEN) && name[0] == '.')
+		return true;
+	return (flags & FSTREE_NO_GIT) && strstr(name, ".git");
+}
+
+static uint32_t git_mode(uint32_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG:
+		return S_IFREG | ((mode & 0111) ? 0755 : 0644);
+	case S_IFDIR:
+		return S_IFDIR | 0755;
+	case S_IFLNK:
+		return S_IFLNK | 0777;
+	default:
+		return mode;
+	}
+}
+
+static int add_dir_filtered(struct fs_tree *tree, const char *host_dir, const char *rel_dir, unsigned flags,
+			    struct error *err)
+{
+	DIR *d = opendir(host_dir);
+	if (!d)
+		return error_fail(err, -errno, "cannot read directory %s: %s", host_dir, strerror(errno));
+	int rc = 0;
+	struct dirent *de;
+	errno = 0;
+	while (rc == 0 && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || skipped(de->d_name, flags)) {
+			errno = 0;
+			continue;
+		}
+		char *host = join(host_dir, de->d_name);
+		char *rel = join(rel_dir, de->d_name);
+		struct stat st;
+		if (!host || !rel)
+			rc = error_fail(err, -ENOMEM, "out of memory");
+		else if (lstat(host, &st) != 0)
+			rc = error_fail(err, -errno, "cannot stat %s: %s", host, strerror(errno));
+		else if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode))
+			rc = error_fail(err, -EINVAL, "%s is not a file, directory or symlink", host);
+		else if ((rc = add_host_entry(tree, rel, host, &st, err)) == 0) {
+			struct fs_entry *e = &tree->entries[tree->count - 1];
+			e->host_dev = 0;
+			e->host_ino = 0;
+			if (flags & FSTREE_GIT_MODES)
+				e->mode = git_mode(e->mode);
+			if (S_ISDIR(st.st_mode))
+				rc = add_dir_filtered(tree, host, rel, flags, err);
+		}
+		free(host);
+		free(rel);
+		errno = 0;
+	}
+	if (rc == 0 && errno != 0)
+		rc = error_fail(err, -errno, "cannot read directory %s: %s", host_dir, strerror(errno));
+	closedir(d);
+	return rc;
+}
+
+int fstree_add_host_dir(struct fs_tree *tree, const char *dir, const char *prefix, unsigned flags,
+			struct error *err)
+{
+	struct stat st;
+	if (stat(dir, &st) != 0)
+		return error_fail(err, -errno, "cannot read %s: %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return error_fail(err, -ENOTDIR, "%s is not a directory", dir);
+	return add_dir_filtered(tree, dir, prefix, flags, err);
+}
+
+static int add_made(struct fs_tree *tree, const char *path, uint32_t mode, const char *source,
+		    struct error *err)
+{
+	struct fs_entry e;
+	memset(&e, 0, sizeof(e));
+	e.mode = mode;
+	if (source) {
+		struct stat st;
+		if (stat(source, &st) != 0)
+			return error_fail(err, -errno, "cannot read %s: %s", source, strerror(errno));
+		if (!S_ISREG(st.st_mode))
+			return error_fail(err, -EINVAL, "%s is not a regular file", source);
+		e.size = (uint64_t)st.st_size;
+	}
+	e.path = strdup(path);
+	e.source = source ? strdup(source) : NULL;
+	if (!e.path || (source && !e.source) || fstree_add(tree, &e)) {
+		free(e.path);
+		free(e.source);
+		return error_fail(err, -ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+int fstree_add_dir(struct fs_tree *tree, const char *path, uint32_t perm, struct error *err)
+{
+	return add_made(tree, path, S_IFDIR | (perm & PERM_BITS), NULL, err);
+}
+
+int fstree_add_file(struct fs_tree *tree, const char *path, const char *source, uint32_t perm,
+		    struct error *err)
+{
+	return add_made(tree, path, S_IFREG | (perm & PERM_BITS), source, err);
 }
 
 int fstree_scan(struct fs_tree *tree, const char *dir, struct error *err)

@@ -47,6 +47,26 @@ int fstree_scan(struct fs_tree *tree, const char *dir, struct error *err);
  * malloc'ed path, source and target. Call fstree_finish after the last one. -ENOMEM or 0. */
 int fstree_add(struct fs_tree *tree, const struct fs_entry *entry);
 
+/* Modes as git records them: a regular file is 0755 when any execute bit is set, else 0644; directories
+ * 0755; symlinks 0777. What a checkout's umask or a copy's history left on the host never reaches an image
+ * built with it. */
+#define FSTREE_GIT_MODES   0x1
+/* Leave out names beginning with '.', at any depth (as a shell glob of '**' does). */
+#define FSTREE_NO_HIDDEN   0x2
+/* Leave out names containing ".git" (.git, .gitignore, .gitmodules, ...). */
+#define FSTREE_NO_GIT      0x4
+
+/* Add the contents of host directory DIR under PREFIX ("" = the root; PREFIX itself must already be in
+ * the tree or be ""), never following symlinks. Entries keep no host identity, so equal host files placed
+ * twice become two files, not hard links. FLAGS: FSTREE_*. 0 or -errno with err. */
+int fstree_add_host_dir(struct fs_tree *tree, const char *dir, const char *prefix, unsigned flags,
+			struct error *err);
+/* Add one entry made in memory: a directory (source NULL) or a regular file holding the host file SOURCE's
+ * bytes (SIZE bytes, checked by the image writers), with MODE's permission bits. 0 or -ENOMEM. */
+int fstree_add_dir(struct fs_tree *tree, const char *path, uint32_t perm, struct error *err);
+int fstree_add_file(struct fs_tree *tree, const char *path, const char *source, uint32_t perm,
+		    struct error *err);
+
 /* Sort the entries bytewise by path (fstree_find needs a sorted tree). */
 void fstree_sort(struct fs_tree *tree);
 

@@ -42,7 +42,8 @@ download "$k64" "$CACHE/amd64"
 download busybox-static "$CACHE/amd64"
 download "$k32" "$CACHE/i386"
 download busybox-static:i386 "$CACHE/i386"
-for p in kexec-tools:i386 zlib1g:i386 liblzma5:i386 libc6:i386; do
+# mescc-tools:i386: a real kaem for the synthetic live-bootstrap trees (tests/bootstrap/)
+for p in kexec-tools:i386 zlib1g:i386 liblzma5:i386 libc6:i386 mescc-tools:i386; do
 	download "$p" "$CACHE/i386"
 done
 # amd64 kexec-tools links Xen's control library; the seed kernels' amd64 kexec needs it and its own deps.

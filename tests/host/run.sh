@@ -137,7 +137,7 @@ failed=$(grep -c '^LBVM-TEST: FAIL ' "$out/results.txt" || true)
 # Every scenario the suites name must have been begun and passed: nothing may silently drop out.
 # A scenario starts with "begin NAME" or with a call of one of the suites' scenario helpers.
 expected=$(for s in $(echo "$suites" | tr ',' ' '); do
-	sed -n -e 's/^\(begin\|info_scenario\|bad_input\|disk_info\) \([A-Za-z0-9_-]*\).*/\2/p' \
+	sed -n -e 's/^\(begin\|info_scenario\|bad_input\|disk_info\|failure\) \([A-Za-z0-9_-]*\).*/\2/p' \
 		-e 's/^chain \([A-Za-z0-9_-]*\).*/kexec-\1/p' "$here/scenarios/$s.sh"
 done | sort -u)
 missing=0

@@ -1,0 +1,130 @@
+#include "bootstrap/job.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/diag.h"
+#include "common/exit_codes.h"
+
+void bootstrap_job_free(struct bootstrap_job *job)
+{
+	plan_free(&job->plan);
+	if (job->have_t2021)
+		tree2021_close(&job->t2021);
+	job->have_t2021 = false;
+	record_free(&job->record);
+}
+
+long bootstrap_find_step(const struct plan *plan, const char *name, struct error *err)
+{
+	long i = plan_find(plan, name);
+	if (i >= 0)
+		return i;
+	return error_fail_status(err, EXIT_USAGE, -EINVAL, "--until '%s': no such step (lbvm bootstrap --plan lists "
+				 "them; e.g. '%s' or '%s')", name, plan->n_steps ? plan->steps[0].name : "",
+				 plan->n_steps ? plan->steps[plan->n_steps - 1].name : ""), -1;
+}
+
+static const struct distfile *find_file(const struct manifest *const *files, size_t n_files, const char *name)
+{
+	for (size_t i = 0; i < n_files; i++) {
+		const struct distfile *d = manifest_find(files[i], name);
+		if (d)
+			return d;
+	}
+	return NULL;
+}
+
+/* A manifest of just the files steps 0..until need (copies of the entries: the fetcher reports on them). */
+static int needed(const struct bootstrap_job *job, const struct manifest *const *files, size_t n_files,
+		  struct manifest *out, struct error *err)
+{
+	for (size_t i = 0; i <= job->until && i < job->plan.n_steps; i++) {
+		const struct plan_step *s = &job->plan.steps[i];
+		for (size_t k = 0; k < s->n_distfiles; k++) {
+			if (manifest_find(out, s->distfiles[k]))
+				continue;
+			const struct distfile *d = find_file(files, n_files, s->distfiles[k]);
+			if (!d)
+				return error_fail(err, -EINVAL, "step %s needs %s, which no manifest lists", s->name,
+						  s->distfiles[k]);
+			/* Re-emit the entry as a line of lbvm's own format and parse it back: one code path. */
+			char hex[SHA256_HEX_LEN + 1];
+			sha256_to_hex(d->sha256, hex);
+			size_t cap = 256 + strlen(d->name) + strlen(hex);
+			for (size_t u = 0; u < d->n_urls; u++)
+				cap += strlen(d->urls[u]) + 16;
+			char *line = malloc(cap);
+			if (!line)
+				return error_fail(err, -ENOMEM, "out of memory");
+			int n = snprintf(line, cap, "%s sha256=%s", d->name, hex);
+			for (size_t u = 0; u < d->n_urls; u++)
+				n += snprintf(line + n, cap - (size_t)n, " %s=%s", u ? "mirror" : "url", d->urls[u]);
+			if (d->package)
+				snprintf(line + n, cap - (size_t)n, " package=%s", d->package);
+			int rc = manifest_parse_text(out, d->origin ? d->origin : "manifest", line, strlen(line), err);
+			free(line);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+int bootstrap_get_distfiles(struct bootstrap_job *job, const struct manifest *const *files, size_t n_files,
+			    const struct fetch_options *how, struct error *err)
+{
+	struct manifest want;
+	manifest_init(&want);
+	int rc = needed(job, files, n_files, &want, err);
+	if (rc) {
+		manifest_free(&want);
+		return rc;
+	}
+	enum fetch_state *states = calloc(want.n_files ? want.n_files : 1, sizeof(*states));
+	if (!states) {
+		manifest_free(&want);
+		return error_fail(err, -ENOMEM, "out of memory");
+	}
+	struct fetch_summary sum;
+	rc = fetch_all(&want, how, states, &sum, err);
+	if (!rc && (sum.missing || sum.bad)) {
+		for (size_t i = 0; i < want.n_files; i++) {
+			const struct distfile *d = &want.files[i];
+			if (states[i] == FETCH_MISSING || states[i] == FETCH_BAD)
+				diag_error("%s distfile %s (package %s, %s)", states[i] == FETCH_BAD ? "bad" : "missing",
+					   d->name, d->package ? d->package : "?", d->n_urls ? d->urls[0] : "no URL");
+		}
+		rc = error_fail_status(err, EXIT_INCOMPLETE, -ENOENT, "%zu of the %zu distfiles this run needs %s "
+				       "(nothing was booted)", sum.missing + sum.bad, want.n_files,
+				       how->offline ? "are not verified in the cache (--offline)" : "could not be had");
+	}
+	free(states);
+	manifest_free(&want);
+	return rc;
+}
+
+void bootstrap_print_plan(const struct bootstrap_job *job, const struct manifest *const *files, size_t n_files)
+{
+	printf("# %s: %zu steps%s\n", bootstrap_layout_name(job->layout), job->plan.n_steps,
+	       job->until + 1 < job->plan.n_steps ? " (the run stops after --until)" : "");
+	for (size_t i = 0; i < job->plan.n_steps; i++) {
+		const struct plan_step *s = &job->plan.steps[i];
+		printf("%4zu %-6s %s%s\n", i + 1, s->stage, s->name, i > job->until ? "  (after --until: not run)" : "");
+		for (size_t k = 0; k < s->n_distfiles; k++) {
+			const struct distfile *d = find_file(files, n_files, s->distfiles[k]);
+			const char *state = "not in any manifest";
+			if (d) {
+				char path[BOOTSTRAP_PATH];
+				uint8_t digest[SHA256_BYTES];
+				snprintf(path, sizeof(path), "%s/%s", job->opt.distfiles, d->name);
+				int rc = sha256_file(path, digest);
+				state = rc == -ENOENT ? "missing" : rc ? "unreadable"
+					: memcmp(digest, d->sha256, SHA256_BYTES) ? "BAD (hash differs)" : "verified";
+			}
+			printf("         %s  %s\n", s->distfiles[k], state);
+		}
+	}
+}
