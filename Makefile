@@ -1,7 +1,7 @@
 # lbvm — one binary, built from the layer folders; tests and fuzzers link the same objects.
 #
 #   make              build/lbvm
-#   make run          install dependencies, build, boot Debian's kernel with a busybox shell (needs /dev/kvm)
+#   make run          install dependencies, build, run live-bootstrap's 2021 chain in lbvm (needs /dev/kvm)
 #   make check        install test dependencies (Debian/Ubuntu), build with gcc and clang, run every test
 #   make unit         Check unit tests under ASan + UBSan
 #   make cli-tests    shell tests of the command line (no KVM needed)
@@ -31,7 +31,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all clean check deps run unit unit-bins cli-tests host-tests fuzz bench
+.PHONY: all clean check deps run demo unit unit-bins cli-tests host-tests fuzz bench
 
 all: $(BUILD)/lbvm
 
@@ -79,6 +79,11 @@ deps:
 	tests/install-deps.sh
 
 run: deps
+	$(MAKE) all
+	scripts/run-live-bootstrap.sh
+
+# Boot Debian's kernel with a busybox shell in lbvm (needs /dev/kvm).
+demo: deps
 	$(MAKE) all
 	tests/host/demo.sh $(BUILD)/lbvm
 
