@@ -111,8 +111,9 @@ size_t progress_feed(struct progress *p, const char *line, double now, size_t *e
 		const char *want = plan->steps[i].begin_line;
 		if (want && same_line(line, want)) {
 			size_t prev = p->current;
+			bool prev_running = prev != PROGRESS_NONE && p->steps[prev].status == STEP_RUNNING;
 			begin(p, i, now);
-			if (ended && prev != PROGRESS_NONE && p->steps[prev].status == STEP_OK)
+			if (ended && prev_running)
 				*ended = prev;
 			began = i;
 			break;
