@@ -38,7 +38,10 @@ all: $(BUILD)/lbvm
 $(BUILD)/lbvm: $(BUILD)/cli/main.o $(BUILD)/liblbvm.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
+# ar names members by file name only: two objects of one name in different layers would replace each other.
+DUP_NAMES := $(sort $(foreach n,$(notdir $(LIB_OBJS)),$(if $(filter-out 1,$(words $(filter %/$(n),$(LIB_OBJS)))),$(n))))
 $(BUILD)/liblbvm.a: $(LIB_OBJS)
+	$(if $(DUP_NAMES),$(error these source files share a name across layers (rename one): $(DUP_NAMES)))
 	rm -f $@
 	ar rcs $@ $^
 

@@ -238,8 +238,35 @@ static int write_junit(const struct run_record *r, FILE *f)
 	return 0;
 }
 
-static int write_file(const char *dir, const char *name, int (*fn)(const struct run_record *, FILE *),
-		      const struct run_record *r, struct error *err)
+static char *render(int (*fn)(const struct run_record *, FILE *), const struct run_record *r)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f)
+		return NULL;
+	fn(r, f);
+	if (fclose(f) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+int record_render(const struct run_record *r, struct record_text *out)
+{
+	out->json = render(write_json, r);
+	out->junit = r->ended ? render(write_junit, r) : NULL;
+	if (!out->json || (r->ended && !out->junit)) {
+		free(out->json);
+		free(out->junit);
+		out->json = out->junit = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int store_file(const char *dir, const char *name, const char *text, struct error *err)
 {
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
@@ -247,19 +274,17 @@ static int write_file(const char *dir, const char *name, int (*fn)(const struct 
 	int rc = atomic_file_open(&af, path);
 	if (rc < 0)
 		return error_fail(err, rc, "%s: %s", path, strerror(-rc));
-	int fd = dup(af.fd);
-	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (!f) {
-		if (fd >= 0)
-			close(fd);
-		atomic_file_abort(&af);
-		return error_fail(err, -EIO, "%s: cannot write", path);
-	}
-	fn(r, f);
-	bool bad = ferror(f) != 0;
-	if (fclose(f) != 0 || bad) {
-		atomic_file_abort(&af);
-		return error_fail(err, -EIO, "%s: write failed", path);
+	size_t len = strlen(text), done = 0;
+	while (done < len) {
+		ssize_t n = write(af.fd, text + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int e = n < 0 ? errno : EIO;
+			atomic_file_abort(&af);
+			return error_fail(err, -e, "%s: %s", path, strerror(e));
+		}
+		done += (size_t)n;
 	}
 	rc = atomic_file_commit(&af, 0644);
 	if (rc < 0)
@@ -267,10 +292,21 @@ static int write_file(const char *dir, const char *name, int (*fn)(const struct 
 	return 0;
 }
 
+int record_store(const char *dir, struct record_text *text, struct error *err)
+{
+	int rc = store_file(dir, "run.json", text->json, err);
+	if (!rc && text->junit)
+		rc = store_file(dir, "junit.xml", text->junit, err);
+	free(text->json);
+	free(text->junit);
+	text->json = text->junit = NULL;
+	return rc;
+}
+
 int record_write(const struct run_record *r, struct error *err)
 {
-	int rc = write_file(r->dir, "run.json", write_json, r, err);
-	if (!rc && r->ended)
-		rc = write_file(r->dir, "junit.xml", write_junit, r, err);
-	return rc;
+	struct record_text text;
+	if (record_render(r, &text) < 0)
+		return error_fail(err, -ENOMEM, "out of memory");
+	return record_store(r->dir, &text, err);
 }

@@ -52,7 +52,16 @@ void record_free(struct run_record *r);
 void record_input(struct run_record *r, const char *what, const char *value, const char *sha256_hex);
 void record_option(struct run_record *r, const char *key, const char *value);
 void record_machine(struct run_record *r, const char *key, const char *value);
-/* Write run.json (and, once ended, junit.xml). 0 or the failure in err. */
+/* The files' texts, rendered in memory: callers that share the progress with the vCPU render under
+ * their lock and store outside it, so no file I/O ever happens while the guest's side waits. */
+struct record_text {
+	char *json;
+	char *junit;  /* NULL until the run ended */
+};
+int record_render(const struct run_record *r, struct record_text *out);
+/* Write run.json (and junit.xml when rendered), each through a temporary and a rename. Frees the texts. */
+int record_store(const char *dir, struct record_text *text, struct error *err);
+/* record_render + record_store. 0 or the failure in err. */
 int record_write(const struct run_record *r, struct error *err);
 
 #endif

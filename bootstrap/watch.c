@@ -94,13 +94,16 @@ static void *monitor_main(void *opaque)
 			w->shown = current;
 			announce(w, current, now);
 		}
+		struct record_text text = { 0 };
+		bool store = false;
 		if (done != w->recorded_done) {
 			w->recorded_done = done;
-			struct error err = { 0 };
-			if (record_write(&job->record, &err))
-				diag_warn("%s", err.msg);
+			store = record_render(&job->record, &text) == 0;
 		}
 		pthread_mutex_unlock(&w->lock);
+		struct error err = { 0 };
+		if (store && record_store(job->record.dir, &text, &err))
+			diag_warn("%s", err.msg);
 		if (goal)
 			continue;
 		if (until_reached) {
