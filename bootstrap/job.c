@@ -50,22 +50,7 @@ static int needed(const struct bootstrap_job *job, const struct manifest *const 
 			if (!d)
 				return error_fail(err, -EINVAL, "step %s needs %s, which no manifest lists", s->name,
 						  s->distfiles[k]);
-			/* Re-emit the entry as a line of lbvm's own format and parse it back: one code path. */
-			char hex[SHA256_HEX_LEN + 1];
-			sha256_to_hex(d->sha256, hex);
-			size_t cap = 256 + strlen(d->name) + strlen(hex);
-			for (size_t u = 0; u < d->n_urls; u++)
-				cap += strlen(d->urls[u]) + 16;
-			char *line = malloc(cap);
-			if (!line)
-				return error_fail(err, -ENOMEM, "out of memory");
-			int n = snprintf(line, cap, "%s sha256=%s", d->name, hex);
-			for (size_t u = 0; u < d->n_urls; u++)
-				n += snprintf(line + n, cap - (size_t)n, " %s=%s", u ? "mirror" : "url", d->urls[u]);
-			if (d->package)
-				snprintf(line + n, cap - (size_t)n, " package=%s", d->package);
-			int rc = manifest_parse_text(out, d->origin ? d->origin : "manifest", line, strlen(line), err);
-			free(line);
+			int rc = manifest_add_copy(out, d, err);
 			if (rc)
 				return rc;
 		}

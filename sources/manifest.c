@@ -186,6 +186,37 @@ static int merge(struct manifest *m, const struct entry *e, const char *origin, 
 	return 0;
 }
 
+int manifest_add_copy(struct manifest *m, const struct distfile *src, struct error *err)
+{
+	if (manifest_find(m, src->name))
+		return error_fail(err, -EEXIST, "'%s' is already in the manifest", src->name);
+	if (m->n_files == m->cap) {
+		size_t cap = m->cap ? 2 * m->cap : 64;
+		struct distfile *grown = realloc(m->files, cap * sizeof(*grown));
+		if (!grown)
+			return error_fail(err, -ENOMEM, "out of memory");
+		m->files = grown;
+		m->cap = cap;
+	}
+	struct distfile *d = &m->files[m->n_files];
+	memset(d, 0, sizeof(*d));
+	memcpy(d->sha256, src->sha256, SHA256_BYTES);
+	d->size = src->size;
+	d->name = strdup(src->name);
+	d->origin = src->origin ? strdup(src->origin) : NULL;
+	d->package = src->package ? strdup(src->package) : NULL;
+	d->git = src->git ? strdup(src->git) : NULL;
+	bool ok = d->name && (!src->origin || d->origin) && (!src->package || d->package) && (!src->git || d->git);
+	for (size_t i = 0; ok && i < src->n_urls; i++)
+		ok = add_url(d, src->urls[i]) == 0;
+	if (!ok) {
+		distfile_free(d);
+		return error_fail(err, -ENOMEM, "out of memory");
+	}
+	m->n_files++;
+	return 0;
+}
+
 static int parse_size(const char *text, int64_t *out)
 {
 	if (!*text)

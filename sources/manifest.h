@@ -53,6 +53,8 @@ int manifest_load(struct manifest *m, const char *path, struct error *err);
 int manifest_parse_text(struct manifest *m, const char *origin, const char *text, size_t len,
 			struct error *err);
 
+/* Add a deep copy of SRC (from another manifest). 0, -EEXIST when its name is there, or -ENOMEM. */
+int manifest_add_copy(struct manifest *m, const struct distfile *src, struct error *err);
 /* The entry for a cache file name, or NULL. */
 const struct distfile *manifest_find(const struct manifest *m, const char *name);
 
