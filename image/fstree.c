@@ -22,6 +22,7 @@ void fstree_free(struct fs_tree *tree)
 	for (size_t i = 0; i < tree->count; i++) {
 		free(tree->entries[i].path);
 		free(tree->entries[i].source);
+		free(tree->entries[i].data);
 		free(tree->entries[i].target);
 	}
 	free(tree->entries);

@@ -19,6 +19,7 @@ struct fs_entry {
 	uint32_t rdev_major, rdev_minor; /* character and block devices */
 	uint64_t size;       /* regular files: bytes of data; symlinks: length of the target */
 	char *source;        /* host file holding a regular file's data (NULL: empty, made by the spec) */
+	unsigned char *data; /* or the data itself, made in memory (size bytes; owned; NULL: none) */
 	char *target;        /* symlink target */
 	size_t link_first;   /* index of the first entry of its hard-link group (its own index if none) */
 	size_t link_last;    /* index of the last entry of that group */
@@ -44,7 +45,7 @@ void fstree_free(struct fs_tree *tree);
 int fstree_scan(struct fs_tree *tree, const char *dir, struct error *err);
 
 /* Append one entry (path already normalised, see fstree_normalise); the tree takes ownership of its
- * malloc'ed path, source and target. Call fstree_finish after the last one. -ENOMEM or 0. */
+ * malloc'ed path, source, data and target. Call fstree_finish after the last one. -ENOMEM or 0. */
 int fstree_add(struct fs_tree *tree, const struct fs_entry *entry);
 
 /* Modes as git records them: a regular file is 0755 when any execute bit is set, else 0644; directories

@@ -16,6 +16,8 @@
 
 static int copy_file(struct cpio_writer *w, const struct fs_entry *e, unsigned char *buf)
 {
+	if (e->data)
+		return cpio_write_data(w, e->data, e->size);
 	int fd = open(e->source, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return error_fail(w->err, -errno, "cannot read %s: %s", e->source, strerror(errno));

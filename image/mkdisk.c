@@ -238,20 +238,22 @@ static int new_node(struct build *b, const struct fs_entry *e, ext2_ino_t parent
 
 static int copy_data(struct build *b, const struct fs_entry *e, ext2_ino_t ino)
 {
-	int fd = open(e->source, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	int fd = -1;
+	if (!e->data && (fd = open(e->source, O_RDONLY | O_CLOEXEC)) < 0)
 		return error_fail(b->err, -errno, "cannot read %s: %s", e->source, strerror(errno));
 	ext2_file_t f;
 	errcode_t err = ext2fs_file_open(b->fs, ino, EXT2_FILE_WRITE, &f);
 	if (err) {
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		return ext_fail(b, err, e->path);
 	}
 	int rc = 0;
 	uint64_t left = e->size;
 	while (rc == 0 && left) {
 		size_t want = left < COPY_BUF_SIZE ? (size_t)left : COPY_BUF_SIZE;
-		ssize_t n = read(fd, b->buf, want);
+		const void *chunk = e->data ? e->data + (e->size - left) : b->buf;
+		ssize_t n = e->data ? (ssize_t)want : read(fd, b->buf, want);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -260,7 +262,7 @@ static int copy_data(struct build *b, const struct fs_entry *e, ext2_ino_t ino)
 			rc = error_fail(b->err, -EINVAL, "%s shrank while it was being read", e->source);
 		} else {
 			unsigned int written = 0;
-			err = ext2fs_file_write(f, b->buf, (unsigned int)n, &written);
+			err = ext2fs_file_write(f, chunk, (unsigned int)n, &written);
 			if (!err && written != (unsigned int)n)
 				err = EXT2_ET_SHORT_WRITE;
 			if (err)
@@ -268,7 +270,8 @@ static int copy_data(struct build *b, const struct fs_entry *e, ext2_ino_t ino)
 			left -= (uint64_t)n;
 		}
 	}
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	err = ext2fs_file_close(f);
 	if (!rc && err)
 		rc = ext_fail(b, err, e->path);
