@@ -12,7 +12,7 @@
 
 /* What the chain and this module read, relative to the tree. */
 static const char *const layout_files[] = {
-	"seed/script-generator.c", "seed/seed.kaem", "seed/after.kaem", "steps/env", "steps/helpers.sh",
+	"seed/seed.kaem", "seed/after.kaem", "steps/env", "steps/helpers.sh",
 };
 /* stage0-posix's own submodules that an x86 run uses (kaem.x86 and x86/kaem.run reach into them). */
 static const char *const stage0_submodules[] = {

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Fetch and unpack the KVM test host's fixtures from Debian's package registry into a cache outside git:
 #   $CACHE/amd64/   linux-image (test-host kernel, nested amd64 guest kernel, kvm modules), busybox-static
-#   $CACHE/i386/    linux-image-686 (32-bit guest kernel), busybox-static:i386, kexec-tools:i386 + libs
+#   $CACHE/i386/    linux-image-686 (32-bit guest kernel), busybox-static:i386, kexec-tools:i386 + libs,
+#                   mescc-tools:i386 (kaem)
 # Prints the cache directory. Idempotent: a fixture already unpacked is kept.
 set -eu
 CACHE=${LBVM_FIXTURES:-${XDG_CACHE_HOME:-$HOME/.cache}/lbvm/fixtures}

@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "the synthetic tree has no second console"
