@@ -44,6 +44,19 @@ static int open_parent(int root, const char *path, const char **leaf)
 	}
 }
 
+static int write_all(int dst, const unsigned char *buf, size_t n)
+{
+	for (size_t off = 0; off < n;) {
+		ssize_t w = write(dst, buf + off, n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		off += (size_t)w;
+	}
+	return 0;
+}
+
 static int copy_data(int dst, const char *source, uint64_t size)
 {
 	int src = open(source, O_RDONLY | O_CLOEXEC);
@@ -61,15 +74,7 @@ static int copy_data(int dst, const char *source, uint64_t size)
 			rc = n < 0 ? -errno : -EIO; /* the source shrank since it was listed */
 			break;
 		}
-		for (ssize_t off = 0; !rc && off < n;) {
-			ssize_t w = write(dst, buf + off, (size_t)(n - off));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				rc = w < 0 ? -errno : -EIO;
-			else
-				off += w;
-		}
+		rc = write_all(dst, (const unsigned char *)buf, (size_t)n);
 		done += (uint64_t)n;
 	}
 	free(buf);
@@ -113,7 +118,9 @@ static int write_entry(const struct fs_tree *tree, size_t i, int root, struct er
 			rc = -errno;
 			break;
 		}
-		if (e->source)
+		if (e->data)
+			rc = write_all(fd, e->data, (size_t)e->size);
+		else if (e->source)
 			rc = copy_data(fd, e->source, e->size);
 		if (!rc && fchmod(fd, perm) < 0)
 			rc = -errno;

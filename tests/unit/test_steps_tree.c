@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "image/extfs_read.h"
+#include "image/fstree_write.h"
 #include "image/mbr.h"
 #include "steps_fixture.h"
 
@@ -534,6 +535,42 @@ START_TEST(kernel_bootstrap_stream)
 }
 END_TEST
 
+/* The chroot mode's tree, written out as a directory (what the chroot runner runs as /init). */
+START_TEST(chroot_tree_written_out)
+{
+	struct steps_options o;
+	steps_options_init(&o);
+	struct steps_config cfg;
+	struct fs_tree t;
+	target_for(STEPS_MODE_CHROOT, &o, &t, &cfg);
+	char *w = fx_tmpdir();
+	char *root = fx_path(w, "root");
+	ck_assert_int_eq(mkdir(root, 0755), 0);
+	ck_assert_msg(fstree_write_dir(&t, root, &err) == 0, "%s", err.msg);
+	char *init = fx_path(root, "init"), *cfgfile = fx_path(root, "steps/bootstrap.cfg");
+	struct stat st;
+	ck_assert_int_eq(stat(init, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0755);
+	size_t len;
+	unsigned char *text = fx_slurp(cfgfile, &len);
+	char *want;
+	size_t want_len;
+	ck_assert_int_eq(steps_config_write(&cfg, &want, &want_len, &err), 0);
+	ck_assert_uint_eq(len, want_len);
+	ck_assert_int_eq(memcmp(text, want, len), 0);
+	ck_assert_ptr_nonnull(memmem(text, len, "CHROOT=True\n", 12));
+	free(want);
+	free(text);
+	free(init);
+	free(cfgfile);
+	free(root);
+	fx_rmtree(w);
+	fstree_free(&t);
+	steps_config_free(&cfg);
+	steps_options_free(&o);
+}
+END_TEST
+
 /* With Debian's binaries in it (the fixtures `make unit` fetches): the tree a guest can run. */
 START_TEST(tree_with_fixtures)
 {
@@ -572,6 +609,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, target_refusals);
 	tcase_add_test(tc, disk_reads_back_and_is_reproducible);
 	tcase_add_test(tc, kernel_bootstrap_stream);
+	tcase_add_test(tc, chroot_tree_written_out);
 	tcase_add_test(tc, tree_with_fixtures);
 	suite_add_tcase(s, tc);
 	return s;
