@@ -22,7 +22,29 @@
 struct asm_ctx {
 	struct fs_tree *out;
 	struct error *err;
+	const char *confine; /* the checkout's real path: its symlinks must stay inside it; NULL: no limit */
 };
+
+/* Follow HOST (stat) into ST; a symlink of the checkout must lead to a place inside the checkout, so a
+ * tree cannot carry the host's other files into the image. */
+static int follow(struct asm_ctx *c, const char *host, struct stat *st)
+{
+	struct stat lst;
+	if (lstat(host, &lst) != 0 || stat(host, st) != 0)
+		return error_fail_status(c->err, 2, -errno, "cannot use %s: %s", host, strerror(errno));
+	if (!S_ISLNK(lst.st_mode) || !c->confine)
+		return 0;
+	char *real = realpath(host, NULL);
+	if (!real)
+		return error_fail_status(c->err, 2, -errno, "cannot use %s: %s", host, strerror(errno));
+	size_t n = strlen(c->confine);
+	bool inside = !strncmp(real, c->confine, n) && (real[n] == '/' || real[n] == '\0');
+	int rc = inside ? 0
+			: error_fail_status(c->err, 2, -EPERM, "%s is a symlink out of the tree (to %s)", host,
+					    real);
+	free(real);
+	return rc;
+}
 
 static char *join(const char *a, const char *b)
 {
@@ -113,8 +135,8 @@ static int add_tree(struct asm_ctx *c, const char *host_dir, const char *rel, co
 		struct stat st;
 		if (!host || !r)
 			rc = error_fail(c->err, -ENOMEM, "out of memory");
-		else if (stat(host, &st) != 0)
-			rc = error_fail_status(c->err, 2, -errno, "cannot use %s: %s", host, strerror(errno));
+		else if ((rc = follow(c, host, &st)) != 0)
+			;
 		else if (S_ISDIR(st.st_mode)) {
 			rc = add_dir(c, r);
 			if (!rc)
@@ -136,8 +158,9 @@ static int add_tree(struct asm_ctx *c, const char *host_dir, const char *rel, co
 static int add_host_file(struct asm_ctx *c, const char *rel, const char *host)
 {
 	struct stat st;
-	if (stat(host, &st) != 0)
-		return error_fail_status(c->err, 2, -errno, "cannot use %s: %s", host, strerror(errno));
+	int rc = follow(c, host, &st);
+	if (rc)
+		return rc;
 	if (!S_ISREG(st.st_mode))
 		return error_fail_status(c->err, 2, -EINVAL, "%s is not a file", host);
 	return add_file(c, rel, host, &st);
@@ -159,8 +182,8 @@ static int add_seed_files(struct asm_ctx *c, const char *tree)
 		struct stat st;
 		if (!host)
 			rc = error_fail(c->err, -ENOMEM, "out of memory");
-		else if (stat(host, &st) == 0 && S_ISREG(st.st_mode))
-			rc = add_file(c, de->d_name, host, &st);
+		else if (stat(host, &st) == 0 && S_ISREG(st.st_mode) && (rc = follow(c, host, &st)) == 0)
+			rc = add_file(c, de->d_name, host, &st); /* like os.path.isfile: the rest is skipped */
 		free(host);
 	}
 	if (d)
@@ -267,7 +290,10 @@ static int settle(struct asm_ctx *c)
 int steps_build_target(const char *tree, const struct steps_config *cfg, const char *distfile_dir,
 		       struct fs_tree *out, struct error *err)
 {
-	struct asm_ctx c = { .out = out, .err = err };
+	char *real_tree = realpath(tree, NULL);
+	if (!real_tree)
+		return error_fail_status(err, 2, -errno, "%s: %s", tree, strerror(errno));
+	struct asm_ctx c = { .out = out, .err = err, .confine = real_tree };
 	bool kb = cfg->mode == STEPS_MODE_KERNEL_BOOTSTRAP;
 	char *stage0 = steps_path(tree, STAGE0), *steps = steps_path(tree, "steps");
 	char seed_rel[128];
@@ -290,6 +316,7 @@ int steps_build_target(const char *tree, const struct steps_config *cfg, const c
 		rc = add_tree(&c, steps, "steps", NULL, 0);
 	if (!rc)
 		rc = add_config(&c, cfg);
+	c.confine = NULL; /* distfiles and prebuilt packages may be links into a cache anywhere */
 	/* the kernel bootstrap's own image carries only what it needs before the network */
 	if (!rc)
 		rc = steps_disk_distfiles(tree, cfg->external_sources && !kb, &dist, err);
@@ -306,6 +333,7 @@ int steps_build_target(const char *tree, const struct steps_config *cfg, const c
 	free(stage0);
 	free(steps);
 	free(init);
+	free(real_tree);
 	return rc;
 }
 

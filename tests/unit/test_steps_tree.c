@@ -341,6 +341,24 @@ START_TEST(target_refusals)
 	ck_assert_int_ne(steps_build_target(t, &cfg, dist, &ft, &err), 0);
 	ck_assert_ptr_nonnull(strstr(err.msg, "steps/hello-1.0/dangling"));
 	fstree_free(&ft);
+	/* a symlink inside the checkout is followed (copied, as the harness copies); one that leads out of
+	 * it would carry a host file into the image: refused */
+	sx_run("rm %s/steps/hello-1.0/dangling && ln -s ../env %s/steps/hello-1.0/env-link", t, t);
+	fstree_init(&ft);
+	err = (struct error){ 0 };
+	ck_assert_msg(steps_build_target(t, &cfg, dist, &ft, &err) == 0, "%s", err.msg);
+	const struct fs_entry *link = entry(&ft, "steps/hello-1.0/env-link");
+	ck_assert_ptr_nonnull(link);
+	ck_assert_uint_eq(link->mode, S_IFREG | 0644);
+	ck_assert_uint_eq(link->size, entry(&ft, "steps/env")->size);
+	fstree_free(&ft);
+	sx_run("ln -s /etc/passwd %s/steps/hello-1.0/leak%s", t, "");
+	fstree_init(&ft);
+	err = (struct error){ 0 };
+	ck_assert_int_eq(steps_build_target(t, &cfg, dist, &ft, &err), -EPERM);
+	ck_assert_ptr_nonnull(strstr(err.msg, "steps/hello-1.0/leak is a symlink out of the tree (to /etc/passwd)"));
+	ck_assert_int_eq(error_exit_status(&err), 2);
+	fstree_free(&ft);
 	steps_config_free(&cfg);
 	steps_options_free(&o);
 	free(dist);
