@@ -105,6 +105,7 @@ struct steps_config {
 	enum steps_mode mode;
 	bool external_sources;
 	char *repo;
+	bool missing_distfiles_ok; /* --until: leave out distfiles the cache lacks (later steps need them) */
 };
 
 void steps_config_init(struct steps_config *cfg);
@@ -157,7 +158,8 @@ int steps_disk_distfiles(const char *tree, bool external_sources, struct manifes
  * bootstrap-seeds, no /init; the pre-network distfiles only). Symlinks are followed (the harness copies
  * files), entries named ".git" are left out, owners are 0:0, directories 0755, files 0755 when the
  * owner may execute them and 0644 otherwise; so equal checkouts give equal trees whatever the umask,
- * times or readdir order. The caller verifies the distfiles' hashes; a missing one is an error. */
+ * times or readdir order. The caller verifies the distfiles' hashes; a missing one is an error unless
+ * cfg->missing_distfiles_ok. A symlink of the checkout that leads out of it is refused. */
 int steps_build_target(const char *tree, const struct steps_config *cfg, const char *distfile_dir,
 		       struct fs_tree *out, struct error *err);
 

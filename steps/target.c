@@ -204,7 +204,7 @@ static int add_config(struct asm_ctx *c, const struct steps_config *cfg)
 
 /* The distfiles of LIST from DISTFILE_DIR into REL. Every missing one is counted; the first is named. */
 static int add_distfiles(struct asm_ctx *c, const struct manifest *list, const char *distfile_dir,
-			 const char *rel)
+			 const char *rel, bool missing_ok)
 {
 	int rc = add_dir(c, rel);
 	size_t missing = 0;
@@ -222,7 +222,7 @@ static int add_distfiles(struct asm_ctx *c, const struct manifest *list, const c
 		free(host);
 		free(r);
 	}
-	if (!rc && missing)
+	if (!rc && missing && !missing_ok)
 		rc = error_fail_status(c->err, 2, -ENOENT,
 				       "%zu distfile%s the target needs %s not in %s (the first: %s)", missing,
 				       missing == 1 ? "" : "s", missing == 1 ? "is" : "are", distfile_dir, first);
@@ -321,7 +321,7 @@ int steps_build_target(const char *tree, const struct steps_config *cfg, const c
 	if (!rc)
 		rc = steps_disk_distfiles(tree, cfg->external_sources && !kb, &dist, err);
 	if (!rc)
-		rc = add_distfiles(&c, &dist, distfile_dir, "external/distfiles");
+		rc = add_distfiles(&c, &dist, distfile_dir, "external/distfiles", cfg->missing_distfiles_ok);
 	if (!rc && cfg->repo && !kb) {
 		rc = add_dir(&c, "external/repo-preseeded");
 		if (!rc)
@@ -348,7 +348,7 @@ int steps_build_external(const char *tree, const struct steps_config *cfg, const
 	manifest_init(&dist);
 	int rc = steps_disk_distfiles(tree, cfg->external_sources, &dist, err);
 	if (!rc)
-		rc = add_distfiles(&c, &dist, distfile_dir, "distfiles");
+		rc = add_distfiles(&c, &dist, distfile_dir, "distfiles", cfg->missing_distfiles_ok);
 	if (!rc && cfg->repo) {
 		rc = add_dir(&c, "repo-preseeded");
 		if (!rc)

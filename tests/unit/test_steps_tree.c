@@ -334,6 +334,15 @@ START_TEST(target_refusals)
 	ck_assert_ptr_nonnull(strstr(err.msg, "(the first: words-1.0.tar.gz)"));
 	ck_assert_int_eq(error_exit_status(&err), 2);
 	fstree_free(&ft);
+	/* --until: a later step's file may be missing */
+	cfg.missing_distfiles_ok = true;
+	fstree_init(&ft);
+	err = (struct error){ 0 };
+	ck_assert_msg(steps_build_target(t, &cfg, dist, &ft, &err) == 0, "%s", err.msg);
+	ck_assert_ptr_null(entry(&ft, "external/distfiles/words-1.0.tar.gz"));
+	ck_assert_ptr_nonnull(entry(&ft, "external/distfiles/hello-1.0.tar.gz"));
+	fstree_free(&ft);
+	cfg.missing_distfiles_ok = false;
 	/* a dangling symlink in the checkout: the harness could not copy it either */
 	sx_run("touch %s/words-1.0.tar.gz && ln -s nowhere %s/steps/hello-1.0/dangling", dist, t);
 	fstree_init(&ft);
