@@ -1,4 +1,4 @@
-/* The manifest evaluator (steps/manifest_eval.c) and the plan built from it (steps/plan.c): every
+/* The manifest evaluator (steps/manifest_eval.c) and the plan built from it (steps/manifest_plan.c): every
  * predicate form, define:, || and && chains (right-associative), comments, passN numbering, the
  * generator's quirks, its refusals with line numbers; and agreement with the synthetic tree's own
  * generator (tests/bootstrap/current/seed/script-generator.awk) on a manifest of edge cases. */
