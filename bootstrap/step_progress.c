@@ -107,12 +107,25 @@ size_t progress_feed(struct progress *p, const char *line, double now, size_t *e
 		*ended = PROGRESS_NONE;
 	const struct plan *plan = p->plan;
 	size_t from = p->current == PROGRESS_NONE ? 0 : p->current + 1;
-	for (size_t i = from; i < plan->n_steps && i < from + PROGRESS_LOOKAHEAD; i++) {
+	/* Look at the next PROGRESS_LOOKAHEAD steps that announce themselves; those that print nothing of
+	 * their own (improves, jumps) do not count against the window. */
+	unsigned announced = 0;
+	for (size_t i = from; i < plan->n_steps && announced < PROGRESS_LOOKAHEAD; i++) {
 		const char *want = plan->steps[i].begin_line;
-		if (want && same_line(line, want)) {
+		if (!want)
+			continue;
+		announced++;
+		if (same_line(line, want)) {
 			size_t prev = p->current;
 			bool prev_running = prev != PROGRESS_NONE && p->steps[prev].status == STEP_RUNNING;
 			begin(p, i, now);
+			/* Steps between that announce nothing ran unseen: done when the next one began. */
+			for (size_t k = from; k < i; k++)
+				if (!plan->steps[k].begin_line && p->steps[k].status == STEP_PENDING) {
+					p->steps[k].status = STEP_OK;
+					p->steps[k].begin = p->steps[k].end = now;
+					p->done++;
+				}
 			if (ended && prev_running)
 				*ended = prev;
 			began = i;

@@ -3,7 +3,9 @@
  * Wanted/Received lines, ...) together with the last lines of the step's output for the report.
  *
  * The console is the guest's, so nothing here decides how the run ends: a line only moves progress
- * forward (to a step at most PROGRESS_LOOKAHEAD ahead, never back) or adds evidence. Pure: no I/O, no
+ * forward (to one of the next PROGRESS_LOOKAHEAD steps that print a begin line, never back) or adds
+ * evidence. Steps that print nothing of their own (the current layout's improves and jumps) are marked
+ * done, with no duration, when a later step begins. Pure: no I/O, no
  * clock (the caller passes the time). */
 #ifndef LBVM_BOOTSTRAP_STEP_PROGRESS_H
 #define LBVM_BOOTSTRAP_STEP_PROGRESS_H
@@ -16,7 +18,7 @@
 #define PROGRESS_LINE 512
 #define PROGRESS_TAIL 40      /* lines of the current step's output kept for a report */
 #define PROGRESS_EVIDENCE 16  /* failure lines kept */
-#define PROGRESS_LOOKAHEAD 3  /* how far ahead a begin line may move the current step */
+#define PROGRESS_LOOKAHEAD 3  /* how many announcing steps ahead a begin line may move the current step */
 #define PROGRESS_NONE ((size_t)-1)
 
 enum step_status {

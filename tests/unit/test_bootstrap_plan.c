@@ -192,6 +192,30 @@ START_TEST(progress_lookahead_is_bounded)
 }
 END_TEST
 
+START_TEST(silent_steps_do_not_count_against_the_lookahead)
+{
+	struct plan p;
+	plan_init(&p);
+	struct error err = { 0 };
+	plan_add(&p, "bash", "a", "a", NULL, PLAN_BUILD, "begin a", NULL, &err);
+	for (int i = 0; i < 5; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "quiet%d", i);
+		plan_add(&p, "bash", name, NULL, NULL, PLAN_IMPROVE, NULL, NULL, &err);
+	}
+	plan_add(&p, "bash", "b", "b", NULL, PLAN_BUILD, "begin b", NULL, &err);
+	struct progress pr;
+	progress_init(&pr, &p, NULL);
+	ck_assert_uint_eq(progress_feed(&pr, "begin a", 1, NULL), 0);
+	ck_assert_uint_eq(progress_feed(&pr, "begin b", 2, NULL), 6);
+	ck_assert_int_eq(pr.steps[3].status, STEP_OK);
+	ck_assert(pr.steps[3].end - pr.steps[3].begin == 0);
+	ck_assert_uint_eq(pr.done, 6);
+	progress_free(&pr);
+	plan_free(&p);
+}
+END_TEST
+
 START_TEST(evidence_and_tail_for_the_report)
 {
 	struct plan p;
@@ -313,6 +337,7 @@ int main(void)
 	tcase_add_test(tc, step_names_are_unique);
 	tcase_add_test(tc, progress_moves_forward_only);
 	tcase_add_test(tc, progress_lookahead_is_bounded);
+	tcase_add_test(tc, silent_steps_do_not_count_against_the_lookahead);
 	tcase_add_test(tc, evidence_and_tail_for_the_report);
 	tcase_add_test(tc, eta_from_earlier_timings);
 	tcase_add_test(tc, record_escapes_guest_text);
