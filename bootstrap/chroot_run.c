@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "bootstrap/prepare2021.h"
+#include "bootstrap/prepare_current.h"
 #include "bootstrap/watch.h"
 #include "common/diag.h"
 #include "common/exit_codes.h"
@@ -319,13 +320,42 @@ static int judge(struct chroot_run *r, enum system_end end, int code, int signo,
 	}
 	if (code == 0 && !last)
 		return -1; /* on to sysc */
-	if (code == 0 && watch_completed(&r->watch)) {
+	if (code == 0 && (watch_completed(&r->watch) ||
+			  (!r->job->completion_line && watch_only_silent_steps_left(&r->watch) &&
+			   !watch_has_evidence(&r->watch)))) {
 		*outcome = "completed";
 		return EXIT_OK;
 	}
 	*outcome = "step failed";
 	snprintf(detail, dlen, "the system's init exited with status %d", code);
 	return EXIT_STEP_FAILED;
+}
+
+/* The systems a layout runs in turn: (root, init), and what happens between two of them. */
+struct chroot_system {
+	char dir[BOOTSTRAP_PATH];
+	const char *init;
+};
+
+static int prepare_systems(struct bootstrap_job *job, struct chroot_system *sys, size_t *n, struct error *err)
+{
+	if (job->layout == LAYOUT_2021) {
+		snprintf(sys[0].dir, sizeof(sys[0].dir), "%s/sysa", job->opt.run_dir);
+		snprintf(sys[1].dir, sizeof(sys[1].dir), "%s/sysc", job->opt.run_dir);
+		/* the harness ran `env -i PATH=/bin chroot sysa /bootstrap-seeds/POSIX/x86/kaem-optional-seed`,
+		 * then `chroot sysc /init` */
+		sys[0].init = "/bootstrap-seeds/POSIX/x86/kaem-optional-seed";
+		sys[1].init = "/init";
+		*n = 2;
+		if (mkdir(sys[0].dir, 0755) < 0 || mkdir(sys[1].dir, 0755) < 0)
+			return error_fail(err, -errno, "%s: %s", job->opt.run_dir, strerror(errno));
+		return prepare2021_chroot_dirs(job, sys[0].dir, sys[1].dir, err);
+	}
+	int rc = prepare_current_images(job, err);
+	snprintf(sys[0].dir, sizeof(sys[0].dir), "%s", job->target_dir);
+	sys[0].init = "/bootstrap-seeds/POSIX/x86/kaem-optional-seed"; /* where rootfs.py enters its chroot */
+	*n = 1;
+	return rc;
 }
 
 int bootstrap_chroot_run(struct bootstrap_job *job, const char *cache_dir)
@@ -335,20 +365,15 @@ int bootstrap_chroot_run(struct bootstrap_job *job, const char *cache_dir)
 	r.job = job;
 	atomic_init(&r.done_flag, false);
 	struct error err = { 0 };
-	char sysa_dir[BOOTSTRAP_PATH], sysc_dir[BOOTSTRAP_PATH];
-	snprintf(sysa_dir, sizeof(sysa_dir), "%s/sysa", job->opt.run_dir);
-	snprintf(sysc_dir, sizeof(sysc_dir), "%s/sysc", job->opt.run_dir);
-	if (mkdir(sysa_dir, 0755) < 0 || mkdir(sysc_dir, 0755) < 0) {
-		diag_error("%s: %s", job->opt.run_dir, strerror(errno));
-		return EXIT_USAGE;
-	}
-	diag_info("assembling the sysa and sysc trees in %s", job->opt.run_dir);
-	if (prepare2021_chroot_dirs(job, sysa_dir, sysc_dir, &err)) {
+	struct chroot_system sys[2];
+	size_t n_sys = 0;
+	diag_info("assembling the chroot trees in %s", job->opt.run_dir);
+	if (prepare_systems(job, sys, &n_sys, &err)) {
 		diag_error("%s", err.msg);
 		return error_exit_status(&err);
 	}
 	if (job->opt.assemble_only) {
-		diag_info("chroot trees ready: %s, %s", sysa_dir, sysc_dir);
+		diag_info("chroot trees ready in %s", job->opt.run_dir);
 		return EXIT_OK;
 	}
 	record_machine(&job->record, "isolation", "user, mount, pid, uts, ipc and network namespaces; chroot");
@@ -366,9 +391,6 @@ int bootstrap_chroot_run(struct bootstrap_job *job, const char *cache_dir)
 	pthread_sigmask(SIG_BLOCK, &stop_set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	r.log_fd = open(job->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	int status;
-	const char *outcome = "internal error";
-	char detail[ERROR_MSG_MAX + 64] = "";
 	if (r.log_fd < 0 || console_out_start(&r.out, r.log_fd, job->opt.interactive ? STDOUT_FILENO : -1) < 0) {
 		diag_error("%s: cannot be written", job->log);
 		if (r.log_fd >= 0)
@@ -378,23 +400,26 @@ int bootstrap_chroot_run(struct bootstrap_job *job, const char *cache_dir)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &r.start);
 	watch_start(&r.watch);
-	int code = 0, signo = 0;
-	/* sysa: the harness ran `env -i PATH=/bin chroot sysa/tmp /bootstrap-seeds/POSIX/x86/kaem-optional-seed` */
-	enum system_end end = run_system(&r, sysa_dir, "/bootstrap-seeds/POSIX/x86/kaem-optional-seed", &code, &signo);
-	status = judge(&r, end, code, signo, false, &outcome, detail, sizeof(detail));
-	if (status < 0) {
-		char from[BOOTSTRAP_PATH + 8], to[BOOTSTRAP_PATH + 8];
-		snprintf(from, sizeof(from), "%s/usr", sysa_dir);
-		snprintf(to, sizeof(to), "%s/usr", sysc_dir);
-		console_out_log_line(&r.out, "[lbvm] sysa ended: copying its /usr into sysc (without /usr/src)");
-		if (copy_usr(from, to, &err)) {
-			outcome = "chroot failed";
-			snprintf(detail, sizeof(detail), "copying sysa's /usr into sysc: %s", err.msg);
-			status = EXIT_INTERNAL;
-		} else {
-			end = run_system(&r, sysc_dir, "/init", &code, &signo);
-			status = judge(&r, end, code, signo, true, &outcome, detail, sizeof(detail));
+	const char *outcome = "internal error";
+	char detail[ERROR_MSG_MAX + 64] = "";
+	int status = -1;
+	for (size_t i = 0; status < 0 && i < n_sys; i++) {
+		if (i > 0) {
+			/* 2021: sysa's /usr goes into sysc (without /usr/src), as the harness's chroot_transition */
+			char from[BOOTSTRAP_PATH + 16], to[BOOTSTRAP_PATH + 16];
+			snprintf(from, sizeof(from), "%s/usr", sys[0].dir);
+			snprintf(to, sizeof(to), "%s/usr", sys[i].dir);
+			console_out_log_line(&r.out, "[lbvm] sysa ended: copying its /usr into sysc (without /usr/src)");
+			if (copy_usr(from, to, &err)) {
+				outcome = "chroot failed";
+				snprintf(detail, sizeof(detail), "copying sysa's /usr into sysc: %s", err.msg);
+				status = EXIT_INTERNAL;
+				break;
+			}
 		}
+		int code = 0, signo = 0;
+		enum system_end end = run_system(&r, sys[i].dir, sys[i].init, &code, &signo);
+		status = judge(&r, end, code, signo, i + 1 == n_sys, &outcome, detail, sizeof(detail));
 	}
 	watch_stop(&r.watch);
 	watch_finish(&r.watch, status, outcome, detail);

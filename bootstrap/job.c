@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bootstrap/prepare_current.h"
 #include "common/diag.h"
 #include "common/exit_codes.h"
 
@@ -13,6 +14,7 @@ void bootstrap_job_free(struct bootstrap_job *job)
 	plan_free(&job->plan);
 	if (job->have_t2021)
 		tree2021_close(&job->t2021);
+	prepare_current_free(&job->current);
 	job->have_t2021 = false;
 	record_free(&job->record);
 }
@@ -27,7 +29,7 @@ long bootstrap_find_step(const struct plan *plan, const char *name, struct error
 				 plan->n_steps ? plan->steps[plan->n_steps - 1].name : ""), -1;
 }
 
-static const struct distfile *find_file(const struct manifest *const *files, size_t n_files, const char *name)
+const struct distfile *bootstrap_find_distfile(const struct manifest *const *files, size_t n_files, const char *name)
 {
 	for (size_t i = 0; i < n_files; i++) {
 		const struct distfile *d = manifest_find(files[i], name);
@@ -37,57 +39,25 @@ static const struct distfile *find_file(const struct manifest *const *files, siz
 	return NULL;
 }
 
-/* A manifest of just the files steps 0..until need (copies of the entries: the fetcher reports on them). */
-static int needed(const struct bootstrap_job *job, const struct manifest *const *files, size_t n_files,
-		  struct manifest *out, struct error *err)
+int bootstrap_get_distfiles(const struct manifest *want, const struct fetch_options *how, struct error *err)
 {
-	for (size_t i = 0; i <= job->until && i < job->plan.n_steps; i++) {
-		const struct plan_step *s = &job->plan.steps[i];
-		for (size_t k = 0; k < s->n_distfiles; k++) {
-			if (manifest_find(out, s->distfiles[k]))
-				continue;
-			const struct distfile *d = find_file(files, n_files, s->distfiles[k]);
-			if (!d)
-				return error_fail(err, -EINVAL, "step %s needs %s, which no manifest lists", s->name,
-						  s->distfiles[k]);
-			int rc = manifest_add_copy(out, d, err);
-			if (rc)
-				return rc;
-		}
-	}
-	return 0;
-}
-
-int bootstrap_get_distfiles(struct bootstrap_job *job, const struct manifest *const *files, size_t n_files,
-			    const struct fetch_options *how, struct error *err)
-{
-	struct manifest want;
-	manifest_init(&want);
-	int rc = needed(job, files, n_files, &want, err);
-	if (rc) {
-		manifest_free(&want);
-		return rc;
-	}
-	enum fetch_state *states = calloc(want.n_files ? want.n_files : 1, sizeof(*states));
-	if (!states) {
-		manifest_free(&want);
+	enum fetch_state *states = calloc(want->n_files ? want->n_files : 1, sizeof(*states));
+	if (!states)
 		return error_fail(err, -ENOMEM, "out of memory");
-	}
 	struct fetch_summary sum;
-	rc = fetch_all(&want, how, states, &sum, err);
+	int rc = fetch_all(want, how, states, &sum, err);
 	if (!rc && (sum.missing || sum.bad)) {
-		for (size_t i = 0; i < want.n_files; i++) {
-			const struct distfile *d = &want.files[i];
+		for (size_t i = 0; i < want->n_files; i++) {
+			const struct distfile *d = &want->files[i];
 			if (states[i] == FETCH_MISSING || states[i] == FETCH_BAD)
 				diag_error("%s distfile %s (package %s, %s)", states[i] == FETCH_BAD ? "bad" : "missing",
 					   d->name, d->package ? d->package : "?", d->n_urls ? d->urls[0] : "no URL");
 		}
 		rc = error_fail_status(err, EXIT_INCOMPLETE, -ENOENT, "%zu of the %zu distfiles this run needs %s "
-				       "(nothing was booted)", sum.missing + sum.bad, want.n_files,
+				       "(nothing was booted)", sum.missing + sum.bad, want->n_files,
 				       how->offline ? "are not verified in the cache (--offline)" : "could not be had");
 	}
 	free(states);
-	manifest_free(&want);
 	return rc;
 }
 
@@ -99,7 +69,7 @@ void bootstrap_print_plan(const struct bootstrap_job *job, const struct manifest
 		const struct plan_step *s = &job->plan.steps[i];
 		printf("%4zu %-6s %s%s\n", i + 1, s->stage, s->name, i > job->until ? "  (after --until: not run)" : "");
 		for (size_t k = 0; k < s->n_distfiles; k++) {
-			const struct distfile *d = find_file(files, n_files, s->distfiles[k]);
+			const struct distfile *d = bootstrap_find_distfile(files, n_files, s->distfiles[k]);
 			const char *state = "not in any manifest";
 			if (d) {
 				char path[BOOTSTRAP_PATH];

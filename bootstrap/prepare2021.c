@@ -36,6 +36,25 @@ int prepare2021_plan(struct bootstrap_job *job, struct error *err)
 	return rc;
 }
 
+int prepare2021_needed(const struct bootstrap_job *job, struct manifest *out, struct error *err)
+{
+	const struct manifest *files[] = { &job->t2021.sysa_files, &job->t2021.sysc_files };
+	for (size_t i = 0; i <= job->until && i < job->plan.n_steps; i++) {
+		const struct plan_step *s = &job->plan.steps[i];
+		for (size_t k = 0; k < s->n_distfiles; k++) {
+			if (manifest_find(out, s->distfiles[k]))
+				continue;
+			const struct distfile *d = bootstrap_find_distfile(files, 2, s->distfiles[k]);
+			if (!d)
+				return error_fail(err, -EINVAL, "step %s needs %s, which no manifest lists", s->name,
+						  s->distfiles[k]);
+			if (manifest_add_copy(out, d, err))
+				return err->code;
+		}
+	}
+	return 0;
+}
+
 static int write_text(const char *path, const char *text, struct error *err)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

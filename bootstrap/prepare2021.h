@@ -9,6 +9,8 @@
 
 /* Read the plan (job->opt.tree and job->opt.chroot must be set). */
 int prepare2021_plan(struct bootstrap_job *job, struct error *err);
+/* Add to OUT the distfiles the steps up to job->until need (with the tree's hashes). */
+int prepare2021_needed(const struct bootstrap_job *job, struct manifest *out, struct error *err);
 /* Write bootstrap.cfg into the run directory and assemble both systems' trees (finished, sorted). */
 int prepare2021_assemble(struct bootstrap_job *job, struct fs_tree *sysa, struct fs_tree *sysc, struct error *err);
 /* The VM's images in the run directory: job->initramfs, job->disk, job->cmdline. */

@@ -81,7 +81,7 @@ static int classify(struct vm_run *r, const struct bootstrap_job *job, enum mach
 	case MACHINE_HALT:
 	case MACHINE_REBOOT:
 		/* A chain that ends by powering off (the current layout) is done when its last step ran. */
-		if (!job->completion_line && watch_in_last_step(&r->watch) && !evidence) {
+		if (!job->completion_line && watch_only_silent_steps_left(&r->watch) && !evidence) {
 			*outcome = "completed";
 			return EXIT_OK;
 		}
@@ -176,7 +176,8 @@ int bootstrap_vm_run(struct bootstrap_job *job, const char *cache_dir)
 		return EXIT_INTERNAL;
 	}
 	hash_input(&job->record, "kernel", job->kernel);
-	hash_input(&job->record, "initramfs", job->initramfs);
+	if (job->initramfs[0])
+		hash_input(&job->record, "initramfs", job->initramfs);
 	if (job->disk[0])
 		hash_input(&job->record, "disk", job->disk);
 	describe_machine(job, job->disk[0] != 0);
@@ -190,8 +191,8 @@ int bootstrap_vm_run(struct bootstrap_job *job, const char *cache_dir)
 	if (cmos_rtc_epoch_from_env(&epoch) < 0) {
 		diag_error("SOURCE_DATE_EPOCH='%s' is not a number of seconds since 1970", getenv("SOURCE_DATE_EPOCH"));
 		status = EXIT_USAGE;
-	} else if (boot_inputs_load(&in, job->kernel, job->initramfs, job->opt.memory, job->cmdline, BOOT_ENTRY_AUTO,
-				    &err) < 0) {
+	} else if (boot_inputs_load(&in, job->kernel, job->initramfs[0] ? job->initramfs : NULL, job->opt.memory,
+				    job->cmdline, BOOT_ENTRY_AUTO, &err) < 0) {
 		diag_error("%s", err.msg);
 		status = error_exit_status(&err);
 	} else if (job->disk[0] && disk_image_open(job->disk, false, &disk, &disk_size) < 0) {

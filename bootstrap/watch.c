@@ -167,6 +167,18 @@ bool watch_in_last_step(struct watch *w)
 	return yes;
 }
 
+bool watch_only_silent_steps_left(struct watch *w)
+{
+	pthread_mutex_lock(&w->lock);
+	const struct plan *plan = &w->job->plan;
+	size_t from = w->progress.current == PROGRESS_NONE ? 0 : w->progress.current + 1;
+	bool silent = w->progress.current != PROGRESS_NONE;
+	for (size_t i = from; silent && i < plan->n_steps; i++)
+		silent = plan->steps[i].begin_line == NULL;
+	pthread_mutex_unlock(&w->lock);
+	return silent;
+}
+
 static void write_report_file(const struct bootstrap_job *job, const char *report)
 {
 	char path[BOOTSTRAP_PATH];

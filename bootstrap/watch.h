@@ -50,5 +50,7 @@ bool watch_has_evidence(struct watch *w);
 bool watch_completed(struct watch *w);
 /* Is the run in its last step? */
 bool watch_in_last_step(struct watch *w);
+/* Has every step that announces itself begun (those left print nothing of their own)? */
+bool watch_only_silent_steps_left(struct watch *w);
 
 #endif
