@@ -93,9 +93,17 @@ else
 	fail unreadable_script_condition "exit $rc: $(cat "$work/badif.err")"
 fi
 
-# --- distfiles: the tree's hash list is the authority; what is missing is listed before anything boots
+# --- the seed kernel is checked first (before any download), then the distfiles: the tree's hash list is
+# the authority; what is missing is listed before anything boots
+run nokernel --tree "$tree" --distfiles "$work/empty" --offline --run-dir "$work/nokernel.run"
+if [ $rc -eq 2 ] && grep -q "^lbvm: kernel '.*/tree/kernel': No such file or directory (give one with --kernel FILE" "$work/nokernel.err"; then
+	pass default_seed_kernel_is_the_trees
+else
+	fail default_seed_kernel_is_the_trees "exit $rc: $(cat "$work/nokernel.err")"
+fi
 mkdir -p "$work/empty"
-run missing --tree "$tree" --distfiles "$work/empty" --offline --run-dir "$work/missing.run"
+kernel=$(ls "$cache"/i386/boot/vmlinuz-* | head -n1)
+run missing --tree "$tree" --kernel "$kernel" --distfiles "$work/empty" --offline --run-dir "$work/missing.run"
 if [ $rc -eq 7 ] && grep -q "^lbvm: missing distfile mes.tar.gz (package mes, " "$work/missing.err" &&
 	grep -q "11 distfiles this run needs are not verified in the cache (--offline) (nothing was booted)" "$work/missing.err" &&
 	[ ! -e "$work/missing.run" ]; then
@@ -112,7 +120,7 @@ else
 fi
 cp -a "$dist" "$work/baddist"
 echo tampered >>"$work/baddist/tcc-0.9.26.tar.gz"
-run bad --tree "$tree" --distfiles "$work/baddist" --offline --run-dir "$work/bad.run"
+run bad --tree "$tree" --kernel "$kernel" --distfiles "$work/baddist" --offline --run-dir "$work/bad.run"
 if [ $rc -eq 7 ] && grep -q "^lbvm: bad distfile tcc-0.9.26.tar.gz" "$work/bad.err" && grep -q "SHA-256 mismatch" "$work/bad.err"; then
 	pass tampered_distfile_refused
 else
