@@ -29,22 +29,22 @@ run() {
 
 # --- the plan is read from the tree's own scripts
 run plan --tree "$tree" --distfiles "$dist" --plan
-if [ $rc -eq 0 ] && grep -q '^# live-bootstrap 2021 (sysa, sysb, sysc): 11 steps$' "$work/plan.out" &&
-	grep -q '^   8 sysa   kexec into sysb$' "$work/plan.out" && grep -q '^  11 sysc   xz-5.0.5$' "$work/plan.out" &&
-	grep -q '^         linux-4.9.10.tar.gz  verified$' "$work/plan.out" &&
-	grep -q '^   5 sysa   mes-0.23 mes-libc-0.23$' "$work/plan.out"; then
+if [ $rc -eq 0 ] && grep -q '^# live-bootstrap 2021 (sysa, sysb, sysc): 11 steps (8 builds, 0 improves, 2 jumps, 1 scripts)$' "$work/plan.out" &&
+	grep -q '^   8 sysa   jump    kexec into sysb$' "$work/plan.out" && grep -q '^  11 sysc   build   xz-5.0.5$' "$work/plan.out" &&
+	grep -q '^                 linux-4.9.10.tar.gz  verified$' "$work/plan.out" &&
+	grep -q '^   5 sysa   build   mes-0.23 mes-libc-0.23$' "$work/plan.out"; then
 	pass plan_lists_the_chain
 else
 	fail plan_lists_the_chain "exit $rc: $(head -n 20 "$work/plan.out" "$work/plan.err")"
 fi
 run plan-chroot --tree "$tree" --distfiles "$dist" --plan --chroot
-if [ $rc -eq 0 ] && grep -q ': 7 steps$' "$work/plan-chroot.out" && ! grep -q 'kexec' "$work/plan-chroot.out"; then
+if [ $rc -eq 0 ] && grep -q ': 7 steps (' "$work/plan-chroot.out" && ! grep -q 'kexec' "$work/plan-chroot.out"; then
 	pass plan_chroot_skips_sysb_and_kernel
 else
 	fail plan_chroot_skips_sysb_and_kernel "exit $rc: $(cat "$work/plan-chroot.out")"
 fi
 run until --tree "$tree" --distfiles "$dist" --plan --until tcc-0.9.26
-if [ $rc -eq 0 ] && grep -q '^   4 sysa   flex-2.5.11  (after --until: not run)$' "$work/until.out"; then
+if [ $rc -eq 0 ] && grep -q '^   4 sysa   build   flex-2.5.11  (after --until: not run)$' "$work/until.out"; then
 	pass plan_until
 else
 	fail plan_until "exit $rc: $(cat "$work/until.out" "$work/until.err")"
