@@ -153,6 +153,10 @@ static int run(struct vm_run *r, struct bootstrap_job *job, struct boot_inputs *
 	watch_stop(&r->watch);
 	const char *outcome;
 	int status = classify(r, job, end, &outcome);
+	pthread_mutex_lock(&r->session.timeline_lock);
+	for (size_t i = 0; i < r->session.timeline.count; i++)
+		record_stage(&job->record, r->session.timeline.stage[i].name, r->session.timeline.stage[i].at);
+	pthread_mutex_unlock(&r->session.timeline_lock);
 	char detail[CONSOLE_LINE_MAX];
 	snprintf(detail, sizeof(detail), "%s", machine_end_detail(&r->session.machine));
 	watch_finish(&r->watch, status, outcome, detail);
