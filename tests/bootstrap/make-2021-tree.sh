@@ -219,8 +219,9 @@ cat >"$tree/sysa/run.sh" <<'EOF'
 #!/bin/bash
 # run.sh of lbvm's test tree (sysa's bash era)
 set -e
-. helpers.sh
-. bootstrap.cfg
+# (the test tree's bash is busybox's POSIX shell: its `.` looks in PATH only, so the files are ./named)
+. ./helpers.sh
+. ./bootstrap.cfg
 export PREFIX=/usr
 export SOURCES=/after
 mkdir -p "${PREFIX}/sbin"
@@ -263,19 +264,20 @@ EOF
 
 # ---- sysb -------------------------------------------------------------------------------------------
 mkdir -p "$tree/sysb"
+# (exec: busybox's switch_root must run as PID 1; live-bootstrap's own switch_root does not insist)
 cat >"$tree/sysb/init" <<'EOF'
 #!/usr/bin/bash
 set -e
 cd /usr/src
-./run.sh
+exec ./run.sh
 EOF
 cat >"$tree/sysb/run.sh" <<'EOF'
 #!/usr/bin/bash
 # sysb of lbvm's test tree: the next kernel's disk drivers are modules here (live-bootstrap's own kernel
 # has them built in), then what live-bootstrap's sysb does: mount sysc, copy /usr over, switch_root.
 set -e
-. helpers.sh
-. bootstrap.cfg
+. ./helpers.sh
+. ./bootstrap.cfg
 export PATH=/usr/bin:/usr/sbin
 echo "Mounting sysc"
 mkdir -p /sysc /etc /dev /proc /sys
@@ -310,7 +312,7 @@ cat >"$tree/sysc/run.sh" <<'EOF'
 #!/usr/bin/bash
 # run.sh of lbvm's test tree (sysc)
 set -e
-. helpers.sh
+. ./helpers.sh
 export PATH=/usr/bin:/usr/sbin
 export PREFIX=/usr
 export SOURCES=/usr/src
@@ -327,7 +329,7 @@ cat >"$tree/sysc/run2.sh" <<'EOF'
 # run2.sh of lbvm's test tree (sysc)
 set -e
 trap 'env - PATH=${PREFIX}/bin PS1="\w # " bash -i' EXIT
-. helpers.sh
+. ./helpers.sh
 trap bash EXIT
 
 build xz-5.0.5

@@ -73,7 +73,7 @@ failure() {
 failure bootstrap-kaem-checksum kaem-checksum 8 tcc-0.9.26 ": FAILED"
 failure bootstrap-bash-step-fails bash-fail 8 flex-2.5.11 "ABORTING HARD"
 failure bootstrap-kernel-panic panic 3 flex-2.5.11 ""
-failure bootstrap-stall hang 9 flex-2.5.11 "" --stall-timeout 40
+failure bootstrap-stall hang 9 flex-2.5.11 "" --stall-timeout 90
 
 begin bootstrap-text-is-not-an-end
 bootstrap_run "$WORK/bs-fake" --tree "$B/tree-fake-text"
