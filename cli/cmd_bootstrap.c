@@ -22,6 +22,7 @@
 #include "common/exit_codes.h"
 #include "common/layout.h"
 #include "common/size.h"
+#include "common/stop.h"
 
 #define MEMORY_2021 (8000 * MiB)          /* the 2021 harness: qemu -m 8000M */
 #define MEMORY_CURRENT (4096 * MiB)       /* rootfs.py -qr default */
@@ -281,6 +282,23 @@ static void record_start(struct bootstrap_job *job, const struct manifest *neede
 	}
 }
 
+/* A stop signal before the machine runs: taken at points where stopping leaves nothing half-written. */
+static int stop_sig;
+
+static bool stop_asked(void *ctx)
+{
+	(void)ctx;
+	if (!stop_sig)
+		stop_sig = stop_signal_pending();
+	return stop_sig != 0;
+}
+
+static int stopped(const char *when)
+{
+	diag_error("stopped by the user (signal %s) %s", strsignal(stop_sig), when);
+	return EXIT_STOPPED;
+}
+
 static int fetch_needed(struct bootstrap_job *job, struct manifest *needed, struct error *err)
 {
 	int rc = job->layout == LAYOUT_2021 ? prepare2021_needed(job, needed, err)
@@ -306,6 +324,7 @@ static int fetch_needed(struct bootstrap_job *job, struct manifest *needed, stru
 		.offline = job->opt.offline,
 		.on_event = fetch_view_event,
 		.on_progress = fetch_view_progress,
+		.cancelled = stop_asked,
 		.ctx = &view,
 	};
 	rc = bootstrap_get_distfiles(needed, &how, err);
@@ -317,6 +336,9 @@ int cmd_bootstrap(int argc, char **argv)
 {
 	static struct bootstrap_job job;
 	memset(&job, 0, sizeof(job));
+	stop_sig = 0;
+	/* Until the machine's session takes them over, stop signals are asked for at safe points. */
+	stop_signals_block();
 	steps_options_init(&job.current.options);
 	struct manifest needed;
 	manifest_init(&needed);
@@ -348,9 +370,21 @@ int cmd_bootstrap(int argc, char **argv)
 		status = EXIT_USAGE;
 		goto out;
 	}
+	if (stop_asked(NULL)) {
+		status = stopped("before any distfile was fetched");
+		goto out;
+	}
 	if (fetch_needed(&job, &needed, &err)) {
-		diag_error("%s", err.msg);
-		status = error_exit_status(&err);
+		if (err.code == -ECANCELED)
+			status = stopped("while fetching distfiles (what arrived is kept to be resumed)");
+		else {
+			diag_error("%s", err.msg);
+			status = error_exit_status(&err);
+		}
+		goto out;
+	}
+	if (stop_asked(NULL)) {
+		status = stopped("before the images were assembled");
 		goto out;
 	}
 	if (make_run_dir(job.opt.run_dir) < 0) {
@@ -376,6 +410,10 @@ int cmd_bootstrap(int argc, char **argv)
 		snprintf(job.initramfs, sizeof(job.initramfs), "%s", job.opt.initrd);
 	if (job.opt.assemble_only) {
 		diag_info("images ready in %s", job.opt.run_dir);
+		goto out;
+	}
+	if (stop_asked(NULL)) {
+		status = stopped("after the images were assembled, before the machine started");
 		goto out;
 	}
 	status = bootstrap_vm_run(&job, cache_dir);

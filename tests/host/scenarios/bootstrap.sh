@@ -132,7 +132,7 @@ end_blocked() {
 	[ -s "$pidfile" ] && kill -KILL "$(cat "$pidfile")" 2>/dev/null
 	kill $pipeline 2>/dev/null
 	for p in /proc/[0-9]*; do
-		[ "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" = "sleep 100000 " ] && kill "${p#/proc/}" 2>/dev/null
+		[ "$( { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null)" = "sleep 100000 " ] && kill "${p#/proc/}" 2>/dev/null
 	done
 }
 
@@ -154,7 +154,7 @@ fi
 
 begin bootstrap-stdout-not-read-sigterm
 blocked_run bs-term
-wait_for "$WORK/bs-term.err" "flex-2.5.11" 300
+wait_for "$WORK/bs-term.err" "sysa: flex-2.5.11" 300
 sleep 3
 kill -TERM "$(cat "$pidfile")"
 wait_for "$rcfile" "" 60
