@@ -12,7 +12,8 @@
 # HOST_QUIET (default 900, above every suite's GUARD), HOST_BUDGET (seconds after which no restart or rerun
 # begins, default 3000), HOST_SMP (emulated CPUs, default 2), HOST_ACCEL (QEMU -accel, default
 # tcg,thread=multi), HOST_CMDLINE (extra outer-kernel parameters), HOST_QEMU (the emulator, default
-# qemu-system-x86_64), HOST_SCENARIOS (the suites' scripts), HOST_ALLOW (the allow-list), HOST_POLL (s).
+# qemu-system-x86_64), HOST_QEMU_ARGS (more emulator options), HOST_RESTARTS (default 3), HOST_SCENARIOS
+# (the suites' scripts), HOST_ALLOW (the allow-list), HOST_POLL (seconds between progress checks).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 kernel=$1 initrd=$2 suites=$3
@@ -27,7 +28,7 @@ accel=${HOST_ACCEL:-tcg,thread=multi}
 qemu_bin=${HOST_QEMU:-qemu-system-x86_64}
 scenarios=${HOST_SCENARIOS:-$here/scenarios}
 allow=${HOST_ALLOW:-$here/allow-flaky.txt}
-max_restarts=3
+max_restarts=${HOST_RESTARTS:-3}
 mkdir -p "$out"
 log="$out/host-console.log"
 results="$out/results.txt"
@@ -67,8 +68,8 @@ boot() {
 	alog="$out/host-console.$boots.log"
 	echo "host: boot $boots of the KVM test host (suites: $1; console log: $alog)"
 	set +e
-	# shellcheck disable=SC2086 # HOST_CMDLINE is a list of words
-	timeout "$timeout_s" "$qemu_bin" -M q35 -cpu max -smp "$smp" -m 4096 -accel "$accel" \
+	# shellcheck disable=SC2086 # HOST_QEMU_ARGS is a list of words
+	timeout "$timeout_s" "$qemu_bin" ${HOST_QEMU_ARGS:-} -M q35 -cpu max -smp "$smp" -m 4096 -accel "$accel" \
 		-nographic -no-reboot -kernel "$kernel" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 quiet ${HOST_CMDLINE:-} lbvmhost=$1" </dev/null >"$alog" 2>&1 &
 	qemu=$!
