@@ -9,7 +9,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 lbvm=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-suites=${2:-$(cd "$here/scenarios" && ls *.sh | sed 's/\.sh$//' | grep -v -e '^lib$' -e '^bench' | tr '\n' ',' | sed 's/,$//')}
+suites=${2:-$(cd "$here/scenarios" && ls *.sh | sed 's/\.sh$//' | grep -v -e '^lib$' -e '^bench' -e '^probe$' | tr '\n' ',' | sed 's/,$//')}
 out=${HOST_OUT:-$root/build/host}
 mkdir -p "$out"
 
