@@ -12,7 +12,6 @@
 #include "common/layout.h"
 #include "vmm/vcpu_entry.h"
 
-#define KICK_SIGNAL SIGUSR1
 #define RTC_PORTS 2
 
 static void kick_handler(int sig)
@@ -120,7 +119,7 @@ int machine_create(struct machine *m, const struct machine_config *cfg, struct e
 
 	struct sigaction sa = { .sa_handler = kick_handler }; /* no SA_RESTART: KVM_RUN must return EINTR */
 	sigemptyset(&sa.sa_mask);
-	sigaction(KICK_SIGNAL, &sa, NULL);
+	sigaction(MACHINE_KICK_SIGNAL, &sa, NULL);
 
 	int rc = guest_mem_init(&m->mem, cfg->ram_size);
 	if (rc < 0) {
@@ -216,7 +215,7 @@ void machine_stop(struct machine *m, enum machine_end end, const char *detail)
 	/* Either KVM_RUN is interrupted by the signal, or the next one returns at once. */
 	m->kvm.run->immediate_exit = 1;
 	if (!pthread_equal(pthread_self(), m->vcpu_thread))
-		pthread_kill(m->vcpu_thread, KICK_SIGNAL);
+		pthread_kill(m->vcpu_thread, MACHINE_KICK_SIGNAL);
 }
 
 enum machine_end machine_end_reason(const struct machine *m)
@@ -307,7 +306,7 @@ enum machine_end machine_run(struct machine *m)
 	m->vcpu_thread = pthread_self();
 	sigset_t kick;
 	sigemptyset(&kick);
-	sigaddset(&kick, KICK_SIGNAL);
+	sigaddset(&kick, MACHINE_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 
 	while (machine_end_reason(m) == MACHINE_RUNNING) {

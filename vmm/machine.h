@@ -5,6 +5,7 @@
 #define LBVM_VMM_MACHINE_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -69,6 +70,9 @@ struct machine {
 	_Atomic int panic_seen;      /* a panic line was printed: how the run ends, whatever follows */
 	uint64_t exits;              /* vCPU exits served (statistics) */
 };
+
+/* The signal machine_stop sends the vCPU thread to interrupt KVM_RUN (machine_create installs a handler). */
+#define MACHINE_KICK_SIGNAL SIGUSR1
 
 struct machine_config {
 	uint64_t ram_size;
