@@ -6,7 +6,8 @@
 #   tests/host/probe.sh LBVM BOOTS LABEL
 # The candidate setting comes from supervise.sh's environment (HOST_QEMU, HOST_QEMU_ARGS, HOST_SMP,
 # HOST_ACCEL, HOST_CMDLINE). HOST_LOCK names a lock file that each boot takes with flock(1), so that others
-# who share the machine get turns between boots. Logs and boots.tsv: PROBE_OUT/LABEL (default build/probe).
+# who share the machine get turns between boots. Logs and boots.tsv: PROBE_OUT/LABEL (default build/probe);
+# a later call with the same LABEL adds its boots to the tally.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -16,7 +17,11 @@ out=${PROBE_OUT:-$root/build/probe}/$label
 mkdir -p "$out"
 
 cache=$("$here/fixtures.sh") || { echo "probe: the fixtures are missing (see the line above)"; exit 1; }
-"$here/build-initramfs.sh" "$cache" "$lbvm" probe "$out" >/dev/null
+# PROBE_REUSE=1 keeps the label's test-host initramfs from an earlier call (samples of one setting taken in
+# turns with others' keep the same lbvm and guests).
+if [ "${PROBE_REUSE:-0}" != 1 ] || [ ! -f "$out/outer.cpio" ]; then
+	"$here/build-initramfs.sh" "$cache" "$lbvm" probe "$out" >/dev/null
+fi
 kernel=$(ls "$cache"/amd64/boot/vmlinuz-* | head -n1)
 tsv=$out/boots.tsv
 [ -f "$tsv" ] || printf 'boot\toutcome\tseconds\twhere\tlockups\tfirst lockup\tload\n' >"$tsv"
