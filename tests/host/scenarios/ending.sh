@@ -90,6 +90,8 @@ stop_signal sighup-stops HUP Hangup
 
 # --- Ctrl-A x typed at a terminal --------------------------------------------------------------------
 begin ctrl-a-x-on-terminal
+# Pseudo-terminals need devpts, which the test host's /init does not mount.
+grep -q " /dev/pts " /proc/mounts || { mkdir -p /dev/pts && mount -t devpts devpts /dev/pts; }
 o=$WORK/ctrl-a-x
 rm -f "$o.serial"
 # lbvm-ptyrun (tests/host/ptyrun.c) runs lbvm on a pseudo-terminal and types Ctrl-A x once the guest hangs.
