@@ -8,8 +8,8 @@ END_TIMEOUT=240
 GUARD=$((END_TIMEOUT + 60))
 TK=/lbvm-tests/testkernel
 STOP_LIMIT=10        # seconds lbvm may take to end the run once it was told to
-FLOOD_TIMEOUT=60     # --timeout of the runs whose stdout nobody reads
-PIPE_FULL=262144     # serial-log bytes by which an unread stdout pipe (64 KiB) is surely full
+FLOOD_TIMEOUT=90     # --timeout of the runs whose stdout nobody reads
+PIPE_FULL=98304      # serial-log bytes by which an unread stdout pipe (64 KiB) is surely full
 
 # wait_for FILE TEXT SECONDS: true once FILE contains TEXT, false when SECONDS pass first
 wait_for() {
