@@ -64,10 +64,10 @@ show_bg() {
 }
 
 # --- SIGTERM, SIGINT, SIGHUP: exit 6 at once, the serial log kept ---------------------------------------
-# stop_signal NAME SIGNAL TEXT: a hanging guest gets SIGNAL; strsignal's TEXT names it in the one line
+# stop_signal SIGNAL TEXT: a hanging guest gets SIGNAL; strsignal's TEXT names it in the one line. Each
+# call follows its scenario's begin on the same line, where tests/host/supervise.sh finds the name.
 stop_signal() {
-	begin "$1"
-	o=$WORK/$1
+	o=$WORK/$current
 	start_lbvm "$o" "$o.log" --kernel "$K64" --initrd "$INITRD" --memory 256M \
 		--append "console=ttyS0 lbvmtest=hang" --timeout $END_TIMEOUT
 	if ! wait_for "$o.log" "LBVM-GUEST: hanging" $END_TIMEOUT; then
@@ -75,18 +75,18 @@ stop_signal() {
 		fail "the guest never reached its hang"; show_bg "$o"
 		return
 	fi
-	kill -s "$2" "$pid"
+	kill -s "$1" "$pid"
 	finish_lbvm $STOP_LIMIT
-	if [ "$rc" = 6 ] && grep -q "stopped by the user (signal $3)" "$o.err" && [ "$(wc -l <"$o.err")" -ge 1 ] &&
+	if [ "$rc" = 6 ] && grep -q "stopped by the user (signal $2)" "$o.err" && [ "$(wc -l <"$o.err")" -ge 1 ] &&
 		grep -q "LBVM-GUEST: hanging" "$o.serial" 2>/dev/null; then
 		pass
 	else
 		fail "exit $rc after $waited s, expected 6 and the serial log with the guest's last line"; show_bg "$o"
 	fi
 }
-stop_signal sigterm-stops TERM Terminated
-stop_signal sigint-stops INT Interrupt
-stop_signal sighup-stops HUP Hangup
+begin sigterm-stops; stop_signal TERM Terminated
+begin sigint-stops; stop_signal INT Interrupt
+begin sighup-stops; stop_signal HUP Hangup
 
 # --- Ctrl-A x typed at a terminal --------------------------------------------------------------------
 begin ctrl-a-x-on-terminal
