@@ -3,7 +3,7 @@
 # into the next kernel and a switch_root. Run by tests/host/probe.sh, one test-host boot per sample; not
 # part of make check (its scenarios are the other suites' own).
 . /lbvm-tests/scenarios/lib.sh
-PROBE_TIMEOUT=300
+PROBE_TIMEOUT=600    # generous: the probe counts wedged test hosts, not slow guests (a busy machine slows them)
 KEXEC_TIMEOUT=$PROBE_TIMEOUT
 GUARD=$((PROBE_TIMEOUT + 60))
 export SOURCE_DATE_EPOCH=1234567890
