@@ -118,6 +118,33 @@ struct fate_verdict fate_device(struct fate *f, enum fate_device d, const char *
 	return verdict(f, MACHINE_RUNNING);
 }
 
+void idle_streak_sample(struct idle_streak *s, double now, enum vcpu_state st)
+{
+	switch (st) {
+	case VCPU_IDLE:
+		if (!s->on)
+			*s = (struct idle_streak){ .on = true, .since = now };
+		s->idle++;
+		break;
+	case VCPU_KERNEL:
+		if (!s->on)
+			break;
+		s->kernel++;
+		if (s->kernel * IDLE_KERNEL_SHARE > s->idle + s->kernel)
+			s->on = false;
+		break;
+	case VCPU_USER:
+	case VCPU_STOPPED:
+		s->on = false;
+		break;
+	}
+}
+
+double idle_streak_seconds(const struct idle_streak *s, double now)
+{
+	return s->on && now > s->since ? now - s->since : 0;
+}
+
 enum vcpu_state vcpu_state_of(bool halted, bool interrupts_on, unsigned cpl, bool vm86)
 {
 	if (halted)

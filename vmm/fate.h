@@ -74,6 +74,21 @@ struct fate_verdict fate_device(struct fate *f, enum fate_device d, const char *
 /* Whether the hint is live (for reports and tests). */
 bool fate_hint_live(const struct fate *f, enum fate_hint h);
 
+/* The idle probe's view of the samples: the guest waits (for input at a prompt, say) while no sample
+ * finds the vCPU in user mode or stopped and at most one in IDLE_KERNEL_SHARE finds it in the kernel
+ * (timer ticks, kernel threads); the others find it halted with interrupts on. */
+#define IDLE_KERNEL_SHARE 4
+
+struct idle_streak {
+	bool on;
+	double since;      /* the first idle sample of the streak */
+	unsigned idle, kernel;
+};
+
+void idle_streak_sample(struct idle_streak *s, double now, enum vcpu_state st);
+/* How long the streak has lasted at `now`; 0 when there is none. */
+double idle_streak_seconds(const struct idle_streak *s, double now);
+
 /* The sample's state from what KVM reports: halted (KVM_MP_STATE_HALTED), RFLAGS.IF, the CPL and
  * RFLAGS.VM. */
 enum vcpu_state vcpu_state_of(bool halted, bool interrupts_on, unsigned cpl, bool vm86);

@@ -315,12 +315,11 @@ static void take_sample(struct machine *m)
 	enum vcpu_state state = vcpu_state_of(mp.mp_state == KVM_MP_STATE_HALTED, (regs.rflags & RFLAGS_IF) != 0,
 					      sregs.ss.dpl, (regs.rflags & RFLAGS_VM) != 0);
 	int64_t now = machine_clock_ns();
+	double t = (double)(now - m->start_ns) / 1e9;
 	m->samples++;
-	if (state != VCPU_IDLE)
-		atomic_store(&m->idle_since_ns, 0);
-	else if (!atomic_load(&m->idle_since_ns))
-		atomic_store(&m->idle_since_ns, now);
-	decide(m, fate_sample(&m->fate, (double)(now - m->start_ns) / 1e9, state));
+	idle_streak_sample(&m->idle, t, state);
+	atomic_store(&m->idle_since_ns, m->idle.on ? m->start_ns + (int64_t)(m->idle.since * 1e9) : 0);
+	decide(m, fate_sample(&m->fate, t, state));
 }
 
 static void serve_io(struct machine *m)

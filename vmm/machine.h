@@ -68,7 +68,8 @@ struct machine {
 
 	pthread_t vcpu_thread;
 	atomic_bool sample_wanted;   /* the watchdog asks the vCPU thread for a sample of its state */
-	_Atomic int64_t idle_since_ns; /* the first of an unbroken run of idle samples, 0 when the last was not */
+	struct idle_streak idle;     /* vCPU thread only */
+	_Atomic int64_t idle_since_ns; /* its start, published for the watchdog; 0 when the guest is not idle */
 	/* How the run ends is decided once, under end_lock: the detail is written before `end` is published
 	 * (release), so a reader that sees the end (acquire) sees its detail. */
 	pthread_mutex_t end_lock;
@@ -106,8 +107,8 @@ const char *machine_end_detail(const struct machine *m);
 /* Ask the vCPU thread to sample its state (CPL, halted, interrupts) at once: the kick makes it leave the
  * guest. Any thread; the watchdog calls it every ~100 ms. */
 void machine_request_sample(struct machine *m);
-/* How long every sample has shown the vCPU idle (halted with interrupts on), in seconds at CLOCK_MONOTONIC
- * time now_ns; 0 when the last sample was not idle. Any thread. */
+/* How long the samples have shown the vCPU idle (vmm/fate.h, struct idle_streak), in seconds at
+ * CLOCK_MONOTONIC time now_ns; 0 when it is not idle. Any thread. */
 double machine_idle_seconds(const struct machine *m, int64_t now_ns);
 /* The vCPU's registers in one line, for a report after the run stopped. 0 or -errno. */
 int machine_describe_cpu(const struct machine *m, char *buf, size_t len);
