@@ -3,8 +3,10 @@
  * against bytes decoded by hand from the ACPI 6.0 specification. */
 #include "check_run.h"
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "boot/acpi.h"
 #include "boot/aml.h"
@@ -404,6 +406,69 @@ START_TEST(bad_config_refused)
 }
 END_TEST
 
+static void write_table(const char *dir, const char *name, const uint8_t *t, size_t len)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(t, 1, len, f), len);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Run a shell command in dir; its output (stdout and stderr) must not mention a warning or an error. */
+static void run_clean(const char *dir, const char *cmd)
+{
+	char line[1024];
+	snprintf(line, sizeof(line), "cd %s && { %s; } >out.txt 2>&1", dir, cmd);
+	int rc = system(line);
+	snprintf(line, sizeof(line), "cd %s && ! grep -iE 'warning|error|invalid' out.txt | grep -v '0 Errors, 0 Warnings'",
+		 dir);
+	int clean = system(line);
+	if (rc != 0 || clean != 0) {
+		snprintf(line, sizeof(line), "cat %s/out.txt", dir);
+		ck_assert_int_eq(system(line), 0);
+	}
+	ck_assert_msg(rc == 0, "'%s' failed", cmd);
+	ck_assert_msg(clean == 0, "'%s' reported problems", cmd);
+}
+
+START_TEST(acpica_reads_the_tables)
+{
+	/* ACPICA's own disassembler (the parser Linux uses) reads every table without a complaint, and its
+	 * compiler turns the disassembled DSDT back into AML without one. */
+	ck_assert_msg(system("command -v iasl >/dev/null") == 0, "iasl is missing: install acpica-tools (make deps)");
+	uint8_t *area = calloc(1, AREA);
+	struct acpi_config cfg = { .slp_typ_s5 = 5, .reset_value = 6 };
+	for (unsigned s = 0; s < 32; s++)
+		for (unsigned p = 1; p <= 4; p++)
+			cfg.pci_routes[cfg.npci_routes++] = (struct acpi_pci_route){
+				.slot = (uint8_t)s, .pin = (uint8_t)p, .gsi = (uint8_t)(16 + (s + p - 1) % 8) };
+	struct acpi_tables t;
+	ck_assert_int_eq(acpi_build(area, AREA, LAYOUT_ACPI, &cfg, &t), 0);
+	char dir[] = "/tmp/lbvm-acpi-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	static const struct { const char *file; const char *sig; } tables[] = {
+		{ "dsdt.dat", "DSDT" }, { "facp.dat", "FACP" }, { "apic.dat", "APIC" },
+		{ "rsdt.dat", "RSDT" }, { "xsdt.dat", "XSDT" },
+	};
+	const uint64_t where[] = { t.dsdt, t.fadt, t.madt, t.rsdt, t.xsdt };
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		const uint8_t *tb = table_at(area, where[i], tables[i].sig);
+		write_table(dir, tables[i].file, tb, get32(tb + 4));
+		char cmd[128];
+		snprintf(cmd, sizeof(cmd), "iasl -d %s", tables[i].file);
+		run_clean(dir, cmd);
+	}
+	run_clean(dir, "grep -q 'EisaId (.PNP0A03.)' dsdt.dsl && grep -q 'Name (_S5, Package (0x04)' dsdt.dsl");
+	run_clean(dir, "cp dsdt.dsl again.dsl && iasl again.dsl && test -s again.aml");
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	free(area);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("acpi");
@@ -416,6 +481,8 @@ int main(void)
 	tcase_add_test(tc, dsdt_aml);
 	tcase_add_test(tc, prt_routes_every_slot);
 	tcase_add_test(tc, bad_config_refused);
+	tcase_add_test(tc, acpica_reads_the_tables);
+	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
