@@ -9,6 +9,9 @@ GUARD=$((FATE_TIMEOUT + 60))
 acpi_lines() {
 	tr -d '\r' <"$1.serial" | grep -E 'ACPI|PCI0|PNP0A03|MMCONFIG|Firmware Bug|BIOS|_OSC|IRQ9|SCI' |
 		sed "s/^/LBVM-TEST: INFO $2: /" | head -n 80
+	# and whatever else the kernel complained about
+	tr -d '\r' <"$1.serial" | grep -iE 'warn|fail|error|bug|invalid|unable|not found|cannot|can.t' |
+		grep -v 'LBVM-GUEST' | sed "s/^/LBVM-TEST: INFO $2 complains: /" | head -n 40
 }
 
 # poweroff_via_acpi NAME KERNEL: poweroff -f ends through ACPI's S5 register, not the console's words
