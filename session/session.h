@@ -39,7 +39,7 @@ struct session_options {
 	void (*on_guest_event)(void *ctx, const struct guest_event *ev);
 	/* The idle probe: when the console has been quiet for idle_after seconds (0 = off) and the vCPU
 	 * samples of that time found it idle (halted with interrupts on: waiting for input, e.g. at a shell
-	 * prompt; never in user mode, at most a quarter in the kernel: vmm/fate.h, struct idle_streak),
+	 * prompt; never in user mode, halted at least once a second: vmm/fate.h, struct idle_streak),
 	 * on_idle is called once on the watchdog thread; again only after the guest did something.
 	 * It may end the run with machine_stop(session_machine(s), MACHINE_DONE, ...). */
 	double idle_after;

@@ -124,13 +124,10 @@ void idle_streak_sample(struct idle_streak *s, double now, enum vcpu_state st)
 	case VCPU_IDLE:
 		if (!s->on)
 			*s = (struct idle_streak){ .on = true, .since = now };
-		s->idle++;
+		s->last_idle = now;
 		break;
 	case VCPU_KERNEL:
-		if (!s->on)
-			break;
-		s->kernel++;
-		if (s->kernel * IDLE_KERNEL_SHARE > s->idle + s->kernel)
+		if (s->on && now - s->last_idle > IDLE_GAP_S)
 			s->on = false;
 		break;
 	case VCPU_USER:

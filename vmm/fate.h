@@ -75,14 +75,15 @@ struct fate_verdict fate_device(struct fate *f, enum fate_device d, const char *
 bool fate_hint_live(const struct fate *f, enum fate_hint h);
 
 /* The idle probe's view of the samples: the guest waits (for input at a prompt, say) while no sample
- * finds the vCPU in user mode or stopped and at most one in IDLE_KERNEL_SHARE finds it in the kernel
- * (timer ticks, kernel threads); the others find it halted with interrupts on. */
-#define IDLE_KERNEL_SHARE 4
+ * finds the vCPU in user mode or stopped, and some sample finds it halted with interrupts on at least
+ * every IDLE_GAP_S; the samples between may find it in the kernel (timer ticks, kernel threads: on a
+ * kernel with a periodic tick under nested virtualization, most of them). */
+#define IDLE_GAP_S 1.0
 
 struct idle_streak {
 	bool on;
 	double since;      /* the first idle sample of the streak */
-	unsigned idle, kernel;
+	double last_idle;  /* the latest one */
 };
 
 void idle_streak_sample(struct idle_streak *s, double now, enum vcpu_state st);

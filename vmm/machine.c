@@ -316,7 +316,7 @@ static void take_sample(struct machine *m)
 					      sregs.ss.dpl, (regs.rflags & RFLAGS_VM) != 0);
 	int64_t now = machine_clock_ns();
 	double t = (double)(now - m->start_ns) / 1e9;
-	m->samples++;
+	m->samples[state]++;
 	idle_streak_sample(&m->idle, t, state);
 	atomic_store(&m->idle_since_ns, m->idle.on ? m->start_ns + (int64_t)(m->idle.since * 1e9) : 0);
 	decide(m, fate_sample(&m->fate, t, state));
@@ -429,9 +429,13 @@ int machine_describe_cpu(const struct machine *m, char *buf, size_t len)
 		 (unsigned long long)regs.rip, (unsigned long long)regs.rsp, (unsigned long long)sregs.cr0,
 		 (unsigned long long)sregs.cr3, (unsigned long long)sregs.cr4, (unsigned long long)sregs.efer,
 		 (unsigned long long)m->exits);
+	size_t used = strlen(buf);
+	snprintf(buf + used, len - used, " samples user=%llu kernel=%llu idle=%llu stopped=%llu",
+		 (unsigned long long)m->samples[VCPU_USER], (unsigned long long)m->samples[VCPU_KERNEL],
+		 (unsigned long long)m->samples[VCPU_IDLE], (unsigned long long)m->samples[VCPU_STOPPED]);
 	const uint8_t *code = guest_mem_ptr(&m->mem, regs.rip, 16);
 	if (code) {
-		size_t used = strlen(buf);
+		used = strlen(buf);
 		for (int i = 0; i < 16 && used + 4 < len; i++, used += 3)
 			snprintf(buf + used, len - used, " %02x", code[i]);
 	}

@@ -76,7 +76,7 @@ struct machine {
 	_Atomic int end;             /* enum machine_end, MACHINE_RUNNING until decided */
 	char end_detail[CONSOLE_LINE_MAX]; /* the line or reason behind `end` */
 	uint64_t exits;              /* vCPU exits served (statistics) */
-	uint64_t samples;            /* state samples taken (statistics) */
+	uint64_t samples[VCPU_STOPPED + 1]; /* state samples taken, by enum vcpu_state (statistics) */
 };
 
 struct machine_config {
