@@ -125,6 +125,17 @@ panic_prompt() {
 panic_prompt panic-amd64 "$K64"
 panic_prompt panic-686 "$K32"
 
+begin panic-reset
+# panic=1: the kernel resets the machine a second after the panic; the reset is read as the panic it ends.
+run_lbvm "$WORK/panicreset" --kernel "$K64" --initrd "$INITRD" --memory 256M \
+	--append "console=ttyS0 panic=1 lbvmtest=panic" --timeout $FATE_TIMEOUT
+if [ "$rc" = 3 ] && grep -q "Rebooting in 1 seconds" "$WORK/panicreset.log" &&
+	grep -q "guest kernel panic after .*Attempted to kill init" "$WORK/panicreset.err"; then
+	pass
+else
+	fail "exit $rc, expected 3 through the reset after the panic"; show "$WORK/panicreset"
+fi
+
 begin com2-events
 run_lbvm "$WORK/events" --kernel "$K64" --initrd "$INITRD" --memory 256M \
 	--append "console=ttyS0 lbvmtest=events" --timeout $FATE_TIMEOUT
