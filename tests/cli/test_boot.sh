@@ -44,6 +44,8 @@ expect memory-too-small-for-kernel 2 "decompress" --kernel "$K64" --memory 48M
 expect timeout-garbage 2 "--timeout" --kernel "$K64" --timeout soon
 expect timeout-negative 2 "--timeout" --kernel "$K64" --timeout -5
 expect entry-garbage 2 "--entry" --kernel "$K64" --entry 16
+expect idle-exit-zero 2 "--idle-exit" --kernel "$K64" --idle-exit 0
+expect idle-exit-garbage 2 "--idle-exit" --kernel "$K64" --idle-exit later
 expect cmdline-too-long 2 "command line" --kernel "$K64" --append "$(head -c 3000 /dev/zero | tr '\0' y)"
 SOURCE_DATE_EPOCH=tuesday expect bad-source-date-epoch 2 "SOURCE_DATE_EPOCH" --kernel "$K64"
 expect serial-log-unwritable 2 "--serial-log" --kernel "$K64" --initrd "$tmp/initrd" --serial-log "$tmp/no/such/dir/log"
