@@ -42,11 +42,18 @@ static int time_register(unsigned reg)
 	return reg <= REG_YEAR || reg == REG_CENTURY;
 }
 
-static uint8_t read_time(const struct cmos_rtc *rtc, unsigned reg)
+/* The broken-down time the clock shows; the epoch always lies in 0..CMOS_RTC_MAX_EPOCH, so this succeeds. */
+static void show(const struct cmos_rtc *rtc, struct tm *tm)
 {
 	time_t t = (time_t)rtc->epoch;
+	if (!gmtime_r(&t, tm))
+		memset(tm, 0, sizeof(*tm));
+}
+
+static uint8_t read_time(const struct cmos_rtc *rtc, unsigned reg)
+{
 	struct tm tm;
-	gmtime_r(&t, &tm);
+	show(rtc, &tm);
 	unsigned year = (unsigned)tm.tm_year + 1900;
 	switch (reg) {
 	case REG_SECONDS: return encode(rtc, (unsigned)tm.tm_sec);
@@ -65,12 +72,13 @@ static uint8_t read_time(const struct cmos_rtc *rtc, unsigned reg)
 	}
 }
 
-/* The guest sets one field of the date: recompute the epoch from the edited broken-down time. */
+/* The guest sets one field of the date: recompute the epoch from the edited broken-down time. Out-of-range
+ * fields (day 99, month 0xff) normalise as timegm() does; a result outside 1970..9999 is ignored, which
+ * keeps every later tm_year + 1900 far from overflowing however many writes follow. */
 static void write_time(struct cmos_rtc *rtc, unsigned reg, uint8_t val)
 {
-	time_t t = (time_t)rtc->epoch;
 	struct tm tm;
-	gmtime_r(&t, &tm);
+	show(rtc, &tm);
 	unsigned v = decode(rtc, reg == REG_HOURS ? (uint8_t)(val & 0x7f) : val);
 	switch (reg) {
 	case REG_SECONDS: tm.tm_sec = (int)v; break;
@@ -87,7 +95,7 @@ static void write_time(struct cmos_rtc *rtc, unsigned reg, uint8_t val)
 	default: return;
 	}
 	time_t updated = timegm(&tm);
-	if (updated != (time_t)-1)
+	if (updated >= 0 && (int64_t)updated <= CMOS_RTC_MAX_EPOCH)
 		rtc->epoch = updated;
 }
 
@@ -131,7 +139,8 @@ void cmos_rtc_io_write(void *dev, uint64_t offset, const void *data, unsigned si
 void cmos_rtc_init(struct cmos_rtc *rtc, int64_t epoch)
 {
 	memset(rtc, 0, sizeof(*rtc));
-	rtc->epoch = epoch;
+	/* the caller's epoch is checked (cmos_rtc_epoch_from_env); clamp anyway so the range always holds */
+	rtc->epoch = epoch < 0 ? 0 : epoch > CMOS_RTC_MAX_EPOCH ? CMOS_RTC_MAX_EPOCH : epoch;
 	rtc->ram[REG_A] = A_DIVIDER_32K;
 	rtc->ram[REG_B] = B_24H;
 	rtc->ram[REG_D] = D_VALID;
@@ -148,7 +157,7 @@ int cmos_rtc_epoch_from_env(int64_t *epoch)
 	errno = 0;
 	long long v = strtoll(s, &end, 10);
 	/* The CMOS century register covers years up to 9999. */
-	if (errno || *end || v < 0 || v > INT64_C(253402300799))
+	if (errno || *end || v < 0 || v > CMOS_RTC_MAX_EPOCH)
 		return -1;
 	*epoch = v;
 	return 0;

@@ -73,6 +73,42 @@ START_TEST(binary_mode_and_guest_writes)
 }
 END_TEST
 
+static void wr(struct cmos_rtc *rtc, uint8_t reg, uint8_t val)
+{
+	cmos_rtc_io_write(rtc, 0, &reg, 1);
+	cmos_rtc_io_write(rtc, 1, &val, 1);
+}
+
+/* Month 0xff normalises to about 21 years later; repeated, it once pushed the year past INT_MAX (signed
+ * overflow in tm_year + 1900). Now no write takes the clock outside 1970..9999. */
+START_TEST(guest_writes_cannot_overflow_the_year)
+{
+	struct cmos_rtc rtc;
+	cmos_rtc_init(&rtc, 1234567890);
+	wr(&rtc, 0x0b, 0x02 | 0x04); /* 24 h, binary */
+	for (int i = 0; i < 2000; i++) {
+		wr(&rtc, 0x08, 0xff);
+		wr(&rtc, 0x07, 0xff);
+		ck_assert_int_ge(rtc.epoch, 0);
+		ck_assert_int_le(rtc.epoch, CMOS_RTC_MAX_EPOCH);
+	}
+	ck_assert_uint_le(rd(&rtc, 0x32), 99);
+	/* century 0xff (year 25500+) is out of range: ignored */
+	int64_t before = rtc.epoch;
+	wr(&rtc, 0x32, 0xff);
+	ck_assert_int_eq(rtc.epoch, before);
+	/* century 19, year 0: before 1970, ignored too */
+	wr(&rtc, 0x32, 19);
+	wr(&rtc, 0x09, 0);
+	ck_assert_int_ge(rtc.epoch, 0);
+	/* an epoch outside the range from a caller is clamped */
+	cmos_rtc_init(&rtc, INT64_MAX);
+	ck_assert_int_eq(rtc.epoch, CMOS_RTC_MAX_EPOCH);
+	ck_assert_uint_eq(rd(&rtc, 0x32), 0x99);
+	ck_assert_uint_eq(rd(&rtc, 0x09), 0x99);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cmos-rtc");
@@ -80,6 +116,7 @@ int main(void)
 	tcase_add_test(tc, shows_the_epoch);
 	tcase_add_test(tc, epoch_from_environment);
 	tcase_add_test(tc, binary_mode_and_guest_writes);
+	tcase_add_test(tc, guest_writes_cannot_overflow_the_year);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
