@@ -159,6 +159,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ahci_create(&pci, &mem, disks, NDISKS, &hba))
 		abort();
 	uint64_t abar = pci_device_bar_addr(hba->pci, AHCI_BAR);
+	/* bus mastering on, as Linux leaves it; a config write (op 4) may clear it again */
+	uint32_t cfg_addr = 0x80000000u | hba->pci->slot << 11 | PCI_COMMAND;
+	uint16_t command = PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+	bus_write(&io, 0xcf8, &cfg_addr, 4);
+	bus_write(&io, 0xcfc, &command, 2);
 
 	struct reader r = { data, size };
 	for (unsigned ops = 0; r.left && ops < MAX_OPS; ops++) {
