@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <seccomp.h>
 #include <fcntl.h>
+#include <linux/kvm.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
@@ -17,7 +18,11 @@
 #define MAX_SYSCALL_NR 512 /* x86-64 numbers stay below this; others are reported by number only */
 
 static const char *const kind_names[SANDBOX_KIND_COUNT] = {
-	[SANDBOX_IMAGE_READER] = "image reader",
+	[SANDBOX_IMAGE_READER] = "image-reader",
+	[SANDBOX_VCPU] = "vcpu",
+	[SANDBOX_CONSOLE_IN] = "console-in",
+	[SANDBOX_WATCHDOG] = "watchdog",
+	[SANDBOX_CONSOLE_OUT] = "console-out",
 };
 
 /* Names for the SIGSYS report, resolved before any filter exists: the handler may not allocate. */
@@ -135,16 +140,18 @@ static int allow_memory(scmp_filter_ctx ctx)
 static int allow_lifecycle(scmp_filter_ctx ctx)
 {
 	static const int plain[] = { SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(rt_sigreturn),
-				     SCMP_SYS(rt_sigprocmask), SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(futex) };
+				     SCMP_SYS(restart_syscall), SCMP_SYS(rt_sigprocmask), SCMP_SYS(getpid),
+				     SCMP_SYS(gettid), SCMP_SYS(futex), SCMP_SYS(clock_gettime),
+				     SCMP_SYS(sigaltstack) };
 	int rc = 0;
 	for (size_t i = 0; !rc && i < sizeof(plain) / sizeof(plain[0]); i++)
 		rc = allow(ctx, plain[i]);
 	if (!rc)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
 				      arg_eq(0, (scmp_datum_t)getpid()));
-	/* reading (never setting) the signal stack: what sanitizers do before every noreturn call */
+	/* stderr: the SIGSYS report itself, and lbvm's one-line messages */
 	if (!rc)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sigaltstack), 1, arg_eq(0, 0));
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, arg_eq(0, STDERR_FILENO));
 	return rc;
 }
 
@@ -178,9 +185,76 @@ static int image_reader_rules(scmp_filter_ctx ctx, const struct sandbox_fds *fds
 	return rc;
 }
 
+static int allow_list(scmp_filter_ctx ctx, const int *nrs, size_t n)
+{
+	int rc = 0;
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = allow(ctx, nrs[i]);
+	return rc;
+}
+
+/* Two argument checks at once: this descriptor and this request (ioctl). */
+static int allow_fd_request(scmp_filter_ctx ctx, int nr, int fd, unsigned long request)
+{
+	if (fd < 0)
+		return 0;
+	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 2, arg_eq(0, (scmp_datum_t)fd), arg_eq(1, request));
+}
+
+/* The vCPU thread: KVM_RUN and the interrupt line, the disks' I/O (AHCI commands run synchronously in the
+ * MMIO write that rings the doorbell), stderr for lbvm's stage lines. The console bytes go into a ring in
+ * memory; their writers are other threads. */
+static int vcpu_rules(scmp_filter_ctx ctx, const struct sandbox_fds *fds)
+{
+	int rc = allow_fd_request(ctx, SCMP_SYS(ioctl), fds->vcpu_fd, KVM_RUN);
+	if (!rc)
+		rc = allow_fd_request(ctx, SCMP_SYS(ioctl), fds->vm_fd, KVM_IRQ_LINE);
+	static const int disk_io[] = { SCMP_SYS(pread64), SCMP_SYS(pwrite64), SCMP_SYS(preadv), SCMP_SYS(pwritev),
+				       SCMP_SYS(fdatasync) };
+	for (size_t i = 0; !rc && i < sizeof(disk_io) / sizeof(disk_io[0]); i++)
+		rc = allow_on_fds(ctx, disk_io[i], fds->disk_fds, fds->ndisks);
+	if (!rc)
+		rc = allow_on_fds(ctx, SCMP_SYS(write), fds->write_fds, fds->nwrite);
+	return rc;
+}
+
+/* Console input: wait for and read stdin, hand the bytes to the UART (a mutex and a condition variable),
+ * and stop the run on Ctrl-A x (a signal to the vCPU thread: tgkill, in the lifecycle rules). */
+static int console_in_rules(scmp_filter_ctx ctx, const struct sandbox_fds *fds)
+{
+	int rc = allow_on_fds(ctx, SCMP_SYS(read), fds->read_fds, fds->nread);
+	static const int waits[] = { SCMP_SYS(poll), SCMP_SYS(ppoll) };
+	if (!rc)
+		rc = allow_list(ctx, waits, sizeof(waits) / sizeof(waits[0]));
+	return rc;
+}
+
+/* The watchdog: waits for the stop signals with a timeout and reads clocks; it ends the run through
+ * machine_stop (a mutex, an atomic, and a signal to the vCPU thread). It does no I/O at all. */
+static int watchdog_rules(scmp_filter_ctx ctx)
+{
+	static const int plain[] = { SCMP_SYS(rt_sigtimedwait), SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep) };
+	return allow_list(ctx, plain, sizeof(plain) / sizeof(plain[0]));
+}
+
+/* A console writer: write its one descriptor; stderr is not needed. */
+static int console_out_rules(scmp_filter_ctx ctx, const struct sandbox_fds *fds)
+{
+	return allow_on_fds(ctx, SCMP_SYS(write), fds->write_fds, fds->nwrite);
+}
+
+/* LBVM_TEST_FORBIDDEN_SYSCALL=KIND: the thread that just entered KIND's sandbox breaks it. */
+static void test_hook(enum sandbox_kind kind)
+{
+	const char *want = getenv(SANDBOX_TEST_HOOK_ENV);
+	if (want && !strcmp(want, kind_names[kind]))
+		syscall(SYS_openat, AT_FDCWD, "/", O_RDONLY); /* raw: no sanitizer interceptor in between */
+}
+
 int sandbox_enter(enum sandbox_kind kind, const struct sandbox_fds *fds, struct error *err)
 {
-	if ((unsigned)kind >= SANDBOX_KIND_COUNT || fds->nwrite > SANDBOX_MAX_FDS)
+	if ((unsigned)kind >= SANDBOX_KIND_COUNT || fds->nwrite > SANDBOX_MAX_FDS || fds->nread > SANDBOX_MAX_FDS ||
+	    fds->ndisks > SANDBOX_MAX_FDS)
 		return error_fail_status(err, EXIT_INTERNAL, -EINVAL, "sandbox: no such policy");
 	pthread_once(&names_once, resolve_names);
 	struct sigaction sa = { .sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO };
@@ -199,6 +273,10 @@ int sandbox_enter(enum sandbox_kind kind, const struct sandbox_fds *fds, struct 
 	if (!rc) {
 		switch (kind) {
 		case SANDBOX_IMAGE_READER: rc = image_reader_rules(ctx, fds); break;
+		case SANDBOX_VCPU: rc = vcpu_rules(ctx, fds); break;
+		case SANDBOX_CONSOLE_IN: rc = console_in_rules(ctx, fds); break;
+		case SANDBOX_WATCHDOG: rc = watchdog_rules(ctx); break;
+		case SANDBOX_CONSOLE_OUT: rc = console_out_rules(ctx, fds); break;
 		case SANDBOX_KIND_COUNT: rc = -EINVAL; break;
 		}
 	}
@@ -209,5 +287,6 @@ int sandbox_enter(enum sandbox_kind kind, const struct sandbox_fds *fds, struct 
 		return error_fail_status(err, EXIT_INTERNAL, rc, "sandbox: cannot confine the %s: %s", kind_names[kind],
 					 strerror(-rc));
 	current_kind = (int)kind;
+	test_hook(kind);
 	return 0;
 }

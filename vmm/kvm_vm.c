@@ -154,6 +154,9 @@ int kvm_vm_create(struct kvm_vm *vm, const struct guest_mem *mem, struct error *
 		kvm_vm_destroy(vm);
 		return -1;
 	}
+	/* /dev/kvm itself is not needed once the VM and its vCPU exist: nothing during the run can use it */
+	close(vm->kvm_fd);
+	vm->kvm_fd = -1;
 	return 0;
 }
 

@@ -429,7 +429,7 @@ START_TEST(the_reader_runs_confined)
 	memset(&err, 0, sizeof(err));
 	ck_assert_int_ne(run_child(img, open_job, NULL, STDOUT_FILENO, &err, text, sizeof(text)), 0);
 	ck_assert_int_eq(error_exit_status(&err), EXIT_SANDBOX);
-	ck_assert_msg(strstr(text, "lbvm: sandbox: the image reader thread made a forbidden system call: openat (257)"),
+	ck_assert_msg(strstr(text, "lbvm: sandbox: the image-reader thread made a forbidden system call: openat (257)"),
 		      "stderr: %s", text);
 }
 END_TEST
