@@ -49,11 +49,13 @@ static void *ring_writer(void *opaque)
 	/* Confined to writing its one descriptor; a writer that cannot be confined writes nothing. */
 	struct sandbox_fds fds = { .write_fds = { r->fd }, .nwrite = 1, .vcpu_fd = -1, .vm_fd = -1 };
 	struct error err = { 0 };
-	if (sandbox_enter(SANDBOX_CONSOLE_OUT, &fds, &err) < 0) {
-		pthread_mutex_lock(&r->lock);
+	int confined = sandbox_enter(SANDBOX_CONSOLE_OUT, &fds, &err);
+	pthread_mutex_lock(&r->lock);
+	if (confined < 0)
 		r->write_errno = EPERM;
-		pthread_mutex_unlock(&r->lock);
-	}
+	r->ready = true; /* console_out_start waits for this: no byte arrives before the writer can write */
+	pthread_cond_broadcast(&r->changed);
+	pthread_mutex_unlock(&r->lock);
 	uint8_t *chunk = malloc(WRITE_CHUNK);
 	/* A cancelled view writer (blocked on a reader that stopped) must not leak its chunk. */
 	pthread_cleanup_push(free, chunk);
@@ -123,6 +125,10 @@ static int ring_start(struct console_ring *r, int fd, bool lossy)
 		return -rc;
 	}
 	r->started = true;
+	pthread_mutex_lock(&r->lock);
+	while (!r->ready)
+		pthread_cond_wait(&r->changed, &r->lock);
+	pthread_mutex_unlock(&r->lock);
 	return 0;
 }
 
