@@ -144,7 +144,9 @@ int extfs_child_finish(struct extfs_child *c, bool abandon, struct error *err)
 		rc = error_fail_status(err, EXIT_SANDBOX, -EPERM, "the image reader was stopped by its sandbox");
 	} else if (c->pid > 0 && !abandon && !(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == EXIT_OK)) {
 		memset(err, 0, sizeof(*err));
-		if (WIFSIGNALED(wstatus))
+		if (WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGPIPE)
+			rc = error_fail_status(err, EXIT_USAGE, -EPIPE, "the output was closed before the end");
+		else if (WIFSIGNALED(wstatus))
 			rc = error_fail_status(err, EXIT_INTERNAL, -EIO,
 					       "the image reader died of signal %d (%s): a damaged image or a bug in it",
 					       WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
