@@ -1,16 +1,18 @@
 #include "common/sandbox.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/kvm.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <seccomp.h>
-#include <fcntl.h>
-#include <linux/kvm.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/exit_codes.h"
@@ -27,7 +29,7 @@ static const char *const kind_names[SANDBOX_KIND_COUNT] = {
 
 /* Names for the SIGSYS report, resolved before any filter exists: the handler may not allocate. */
 static const char *syscall_names[MAX_SYSCALL_NR];
-static pthread_once_t names_once = PTHREAD_ONCE_INIT;
+static pthread_once_t prepare = PTHREAD_ONCE_INIT;
 static _Thread_local int current_kind = -1;
 
 void sandbox_exit(int status)
@@ -41,10 +43,15 @@ const char *sandbox_kind_name(enum sandbox_kind kind)
 	return (unsigned)kind < SANDBOX_KIND_COUNT ? kind_names[kind] : "unknown";
 }
 
-static void resolve_names(void)
+/* Once per process, before the first filter: resolve the names for the report, and stop glibc's malloc
+ * from ever giving the top of a thread's heap back (shrink_heap): the first time it would, it reads
+ * /proc/sys/vm/overcommit_memory, an open() no sandbox allows, from whichever thread frees. Memory still
+ * returns to the system through munmap of whole heaps and of large blocks. */
+static void prepare_once(void)
 {
 	for (int nr = 0; nr < MAX_SYSCALL_NR; nr++)
 		syscall_names[nr] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+	mallopt(M_TRIM_THRESHOLD, INT_MAX);
 }
 
 /* ---- the report: async-signal-safe, from the thread that made the call ---- */
@@ -136,13 +143,15 @@ static int allow_memory(scmp_filter_ctx ctx)
 }
 
 /* What every confined thread needs to end, to be told to end, and to abort() on a failed assertion
- * (abort signals only its own process). */
+ * (abort signals only its own process); and what glibc asks the kernel on its own: sysinfo (qsort sizes
+ * its buffer by the machine's memory), sched_getaffinity (malloc counts CPUs), sched_yield. */
 static int allow_lifecycle(scmp_filter_ctx ctx)
 {
 	static const int plain[] = { SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(rt_sigreturn),
 				     SCMP_SYS(restart_syscall), SCMP_SYS(rt_sigprocmask), SCMP_SYS(getpid),
 				     SCMP_SYS(gettid), SCMP_SYS(futex), SCMP_SYS(clock_gettime),
-				     SCMP_SYS(sigaltstack) };
+				     SCMP_SYS(sigaltstack), SCMP_SYS(sched_yield), SCMP_SYS(sysinfo),
+				     SCMP_SYS(sched_getaffinity) };
 	int rc = 0;
 	for (size_t i = 0; !rc && i < sizeof(plain) / sizeof(plain[0]); i++)
 		rc = allow(ctx, plain[i]);
@@ -256,7 +265,7 @@ int sandbox_enter(enum sandbox_kind kind, const struct sandbox_fds *fds, struct 
 	if ((unsigned)kind >= SANDBOX_KIND_COUNT || fds->nwrite > SANDBOX_MAX_FDS || fds->nread > SANDBOX_MAX_FDS ||
 	    fds->ndisks > SANDBOX_MAX_FDS)
 		return error_fail_status(err, EXIT_INTERNAL, -EINVAL, "sandbox: no such policy");
-	pthread_once(&names_once, resolve_names);
+	pthread_once(&prepare, prepare_once);
 	struct sigaction sa = { .sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO };
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGSYS, &sa, NULL) != 0)

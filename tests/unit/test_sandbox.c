@@ -23,6 +23,10 @@
 
 #include "common/exit_codes.h"
 #include "common/sandbox.h"
+#include "devices/cmos_rtc.h"
+#include "devices/i8042.h"
+#include "devices/uart16550.h"
+#include "vmm/console_watch.h"
 
 struct job {
 	enum sandbox_kind kind;
@@ -219,6 +223,45 @@ static void kill_parent(struct job *j)
 	syscall(SYS_kill, test_pid, 0);
 }
 
+/* The device models the vCPU thread runs, driven inside its sandbox in a fresh process: any libc call
+ * among them that does I/O of its own on first use (gmtime_r loading /etc/localtime did) traps here. */
+static void noop_irq(void *opaque, unsigned gsi, int level) { (void)opaque, (void)gsi, (void)level; }
+static void noop_tx(void *opaque, uint8_t byte) { (void)opaque, (void)byte; }
+static void noop_reset(void *opaque) { (void)opaque; }
+
+static void drive_device_models(struct job *j)
+{
+	(void)j;
+	struct cmos_rtc rtc;
+	cmos_rtc_init(&rtc, 1700000000);
+	for (uint8_t reg = 0; reg < 0x40; reg++) {
+		uint8_t v;
+		cmos_rtc_io_write(&rtc, 0, &reg, 1);
+		cmos_rtc_io_read(&rtc, 1, &v, 1);
+		v = (uint8_t)(v + 1);
+		cmos_rtc_io_write(&rtc, 1, &v, 1);
+	}
+	struct uart16550 u;
+	uart_init(&u, (struct irq_line){ .set = noop_irq }, noop_tx, NULL);
+	for (unsigned r = 0; r < UART_PORTS; r++) {
+		uint8_t v = 0x0f;
+		uart_io_write(&u, r, &v, 1);
+		uart_io_read(&u, r, &v, 1);
+	}
+	uart_feed(&u, (const uint8_t *)"typed\n", 6);
+	uart_destroy(&u);
+	struct i8042 kbc;
+	i8042_init(&kbc, noop_reset, NULL);
+	uint8_t cmd = 0xaa, v;
+	i8042_cmd_write(&kbc, 0, &cmd, 1);
+	i8042_data_read(&kbc, 0, &v, 1);
+	struct console_watch w;
+	console_watch_init(&w);
+	const char *lines = "[    0.000000] Linux version 6.1.0\nlbvm-mark: stage\nKernel panic - not syncing: x\n";
+	for (const char *c = lines; *c; c++)
+		console_watch_byte(&w, (uint8_t)*c);
+}
+
 /* ---- tests ---- */
 
 START_TEST(every_kind_has_a_name)
@@ -303,6 +346,13 @@ START_TEST(vcpu_kvm_ioctls_and_disks_on_its_descriptors_only)
 }
 END_TEST
 
+START_TEST(vcpu_runs_the_device_models)
+{
+	struct job j = job_of(SANDBOX_VCPU, drive_device_models);
+	expect_survives(&j);
+}
+END_TEST
+
 START_TEST(console_in_reads_stdin_only)
 {
 	int p[2], q[2];
@@ -354,6 +404,7 @@ int main(void)
 	tcase_add_test(tc, no_kind_opens_execs_maps_code_or_connects);
 	tcase_add_test(tc, writes_only_to_its_descriptors);
 	tcase_add_test(tc, vcpu_kvm_ioctls_and_disks_on_its_descriptors_only);
+	tcase_add_test(tc, vcpu_runs_the_device_models);
 	tcase_add_test(tc, console_in_reads_stdin_only);
 	tcase_add_test(tc, watchdog_waits_and_reads_clocks);
 	tcase_add_test(tc, the_test_hook_breaks_the_named_kind_only);
