@@ -54,8 +54,14 @@ int boot_plan(struct boot_plan *plan, const uint8_t *kernel, size_t kernel_len, 
 	uint64_t run_addr = plan->kernel_addr;
 	if (bz->relocatable && bz->protocol >= 0x020a && bz->pref_address > run_addr)
 		run_addr = bz->pref_address;
-	plan->kernel_limit = run_addr + bz->init_size;
 	uint64_t low_end = ram_size < LAYOUT_PCI_HOLE ? ram_size : LAYOUT_PCI_HOLE;
+	if (run_addr >= LAYOUT_PCI_HOLE) {
+		/* pref_address is 64 bits from the file: near 2^64, run_addr + init_size would wrap */
+		snprintf(plan->why, sizeof(plan->why), "asks to run at 0x%llx, above the 4 GiB a bzImage can start in",
+			 (unsigned long long)run_addr);
+		return -1;
+	}
+	plan->kernel_limit = run_addr + bz->init_size; /* both below 2^32: no wrap */
 	if (plan->kernel_limit > low_end) {
 		snprintf(plan->why, sizeof(plan->why),
 			 "kernel needs memory up to %llu MiB to decompress, the guest has %llu MiB: use a larger --memory",

@@ -224,6 +224,7 @@ int bootstrap_vm_run(struct bootstrap_job *job, const char *cache_dir)
 	static struct boot_inputs in;
 	struct disk_image *disk = NULL;
 	uint64_t disk_size = 0;
+	int drc;
 	if (cmos_rtc_epoch_from_env(&epoch) < 0) {
 		diag_error("SOURCE_DATE_EPOCH='%s' is not a number of seconds since 1970", getenv("SOURCE_DATE_EPOCH"));
 		status = EXIT_USAGE;
@@ -231,9 +232,11 @@ int bootstrap_vm_run(struct bootstrap_job *job, const char *cache_dir)
 				    job->cmdline, BOOT_ENTRY_AUTO, &err) < 0) {
 		diag_error("%s", err.msg);
 		status = error_exit_status(&err);
-	} else if (job->disk[0] && disk_image_open(job->disk, false, &disk, &disk_size) < 0) {
-		diag_error("disk %s could not be opened", job->disk);
-		status = EXIT_INTERNAL;
+	} else if (job->disk[0] && (drc = disk_image_open(job->disk, false, &disk, &disk_size)) < 0) {
+		char msg[ERROR_MSG_MAX];
+		disk_image_strerror(msg, sizeof(msg), job->disk, drc, disk_size);
+		diag_error("%s", msg); /* "... is in use" when another run holds it (docs/security.md) */
+		status = drc == -DISK_IMAGE_ELOCKED ? EXIT_USAGE : EXIT_INTERNAL;
 	} else {
 		status = run(&r, job, &in, disk, epoch);
 	}

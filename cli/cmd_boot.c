@@ -142,26 +142,13 @@ static int parse_options(int argc, char **argv, struct boot_options *o)
 	return 0;
 }
 
-/* Open every --disk; on failure print the one line, close what was opened and return -1. */
+/* Open and lock every --disk; on failure print the one line and return -1 (nothing stays open). */
 static int open_disks(const struct boot_options *o, struct disk_image **disks)
 {
-	for (unsigned i = 0; i < o->ndisks; i++) {
-		char *path = NULL;
-		bool ro = false;
-		uint64_t size = 0;
-		int rc = disk_image_parse_spec(o->disk_specs[i], &path, &ro);
-		if (rc == 0)
-			rc = disk_image_open(path, ro, &disks[i], &size);
-		if (rc < 0) {
-			char msg[512];
-			disk_image_strerror(msg, sizeof(msg), path ? path : o->disk_specs[i], rc, size);
-			diag_error("--disk: %s", msg);
-			free(path);
-			while (i--)
-				disk_image_close(disks[i]);
-			return -1;
-		}
-		free(path);
+	struct error err = { 0 };
+	if (disk_image_open_all(o->disk_specs, o->ndisks, disks, &err) < 0) {
+		diag_error("--disk: %s", err.msg);
+		return -1;
 	}
 	return 0;
 }

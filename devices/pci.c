@@ -164,6 +164,11 @@ void pci_host_io_write(void *opaque, uint64_t offset, const void *data, unsigned
 
 /* ---- MMIO window ---------------------------------------------------------------------------- */
 
+bool pci_device_bus_master(const struct pci_device *dev)
+{
+	return (cfg_get16(dev->cfg, PCI_COMMAND) & PCI_COMMAND_MASTER) != 0;
+}
+
 uint64_t pci_device_bar_addr(const struct pci_device *dev, unsigned bar)
 {
 	if (bar >= PCI_NUM_BARS || !dev->info.bar_size[bar])

@@ -107,6 +107,9 @@ int pci_host_register(struct pci_host *host, const struct pci_device_info *info,
 
 /* The device's INTx level (1 asserted). Honours COMMAND.INTX_DISABLE; shared pins are ORed. */
 void pci_device_set_intx(struct pci_device *dev, int level);
+/* Whether the guest lets the device master the bus (COMMAND.BME): without it a device must not touch
+ * guest memory (no DMA, no FIS delivery). */
+bool pci_device_bus_master(const struct pci_device *dev);
 /* Current guest-physical base of a BAR (as the guest programmed it). */
 uint64_t pci_device_bar_addr(const struct pci_device *dev, unsigned bar);
 

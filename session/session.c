@@ -166,9 +166,18 @@ int session_create_machine(struct session *s, const struct machine_config *cfg, 
 	struct machine_config c = *cfg;
 	c.hooks = (struct machine_hooks){ .console = console_hook, .line = line_hook, .event = event_hook,
 					  .hint = hint_hook, .guest_event = guest_event_hook, .opaque = s };
+	if (cfg->ndisks > SANDBOX_MAX_FDS) {
+		error_fail_status(err, EXIT_USAGE, -EINVAL, "at most %d disks", SANDBOX_MAX_FDS);
+		return -1;
+	}
 	if (machine_create(&s->machine, &c, err) < 0)
 		return -1;
 	s->have_machine = true;
+	/* the vCPU thread may touch exactly these: its KVM descriptors, the disks, stderr */
+	s->vcpu_fds = (struct sandbox_fds){ .write_fds = { STDERR_FILENO }, .nwrite = 1,
+					    .vcpu_fd = s->machine.kvm.vcpu_fd, .vm_fd = s->machine.kvm.vm_fd };
+	for (unsigned i = 0; i < cfg->ndisks; i++)
+		s->vcpu_fds.disk_fds[s->vcpu_fds.ndisks++] = cfg->disks[i]->fd;
 	return 0;
 }
 
@@ -196,6 +205,12 @@ static void check_idle(struct session *s, bool *reported)
 static void *watchdog_main(void *opaque)
 {
 	struct session *s = opaque;
+	struct sandbox_fds none = { .vcpu_fd = -1, .vm_fd = -1 };
+	struct error err = { 0 };
+	if (sandbox_enter(SANDBOX_WATCHDOG, &none, &err) < 0) {
+		machine_stop(&s->machine, MACHINE_HOST_ERROR, err.msg);
+		return NULL;
+	}
 	sigset_t set;
 	stop_signals(&set);
 	const struct timespec tick = { 0, WATCH_TICK_NS };
@@ -226,6 +241,17 @@ static void *watchdog_main(void *opaque)
 	return NULL;
 }
 
+static void *vcpu_main(void *opaque)
+{
+	struct session *s = opaque;
+	struct error err = { 0 };
+	if (sandbox_enter(SANDBOX_VCPU, &s->vcpu_fds, &err) < 0)
+		machine_stop(&s->machine, MACHINE_HOST_ERROR, err.msg);
+	else
+		machine_run(&s->machine);
+	return NULL;
+}
+
 enum machine_end session_run(struct session *s)
 {
 	if (s->opt.forward_stdin && console_in_start(&s->in, &s->machine) < 0) {
@@ -236,7 +262,13 @@ enum machine_end session_run(struct session *s)
 	bool watching = pthread_create(&s->watchdog, NULL, watchdog_main, s) == 0;
 	if (!watching)
 		machine_stop(&s->machine, MACHINE_HOST_ERROR, "cannot start the watchdog thread");
-	enum machine_end end = machine_run(&s->machine);
+	/* The vCPU gets a thread of its own, so that its sandbox never has to allow what the end of a run
+	 * needs (restoring the terminal, the report, closing files): that stays on this thread. */
+	if (pthread_create(&s->vcpu, NULL, vcpu_main, s) == 0)
+		pthread_join(s->vcpu, NULL);
+	else
+		machine_stop(&s->machine, MACHINE_HOST_ERROR, "cannot start the vCPU thread");
+	enum machine_end end = machine_end_reason(&s->machine);
 	if (watching) {
 		atomic_store(&s->watchdog_stop, true);
 		pthread_join(s->watchdog, NULL);

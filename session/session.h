@@ -17,6 +17,7 @@
 #include <stdbool.h>
 
 #include "common/error.h"
+#include "common/sandbox.h"
 #include "session/console_in.h"
 #include "session/console_out.h"
 #include "session/timeline.h"
@@ -59,6 +60,8 @@ struct session {
 	pthread_mutex_t timeline_lock;
 	pthread_t watchdog;
 	atomic_bool watchdog_stop;
+	pthread_t vcpu;
+	struct sandbox_fds vcpu_fds;      /* what the vCPU thread's seccomp filter lets it touch */
 };
 
 /* Block the stop signals (call before any thread exists), open the serial log, start the output writers
@@ -66,7 +69,9 @@ struct session {
 int session_open(struct session *s, const struct session_options *o, struct error *err);
 /* Build the machine with the session's console and event hooks (cfg->hooks is ignored). */
 int session_create_machine(struct session *s, const struct machine_config *cfg, struct error *err);
-/* Run until the machine's end is decided; returns it. Starts and joins stdin forwarding and the watchdog. */
+/* Run until the machine's end is decided; returns it. Starts and joins stdin forwarding, the watchdog and
+ * the vCPU thread; each thread enters its own seccomp sandbox before it does anything else
+ * (common/sandbox.h, docs/security.md), the vCPU before its first KVM_RUN. The calling thread only waits. */
 enum machine_end session_run(struct session *s);
 /* Print the stages and how the run ended (lbvm boot's report) and return the exit status for it. */
 int session_report(struct session *s, enum machine_end end);
