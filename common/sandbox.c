@@ -210,12 +210,16 @@ static int allow_fd_request(scmp_filter_ctx ctx, int nr, int fd, unsigned long r
 	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 2, arg_eq(0, (scmp_datum_t)fd), arg_eq(1, request));
 }
 
-/* The vCPU thread: KVM_RUN and the interrupt line, the disks' I/O (AHCI commands run synchronously in the
+/* The vCPU thread: KVM_RUN, reading its own registers, the interrupt line, the disks' I/O (AHCI commands run synchronously in the
  * MMIO write that rings the doorbell), stderr for lbvm's stage lines. The console bytes go into a ring in
  * memory; their writers are other threads. */
 static int vcpu_rules(scmp_filter_ctx ctx, const struct sandbox_fds *fds)
 {
-	int rc = allow_fd_request(ctx, SCMP_SYS(ioctl), fds->vcpu_fd, KVM_RUN);
+	/* KVM_GET_REGS/SREGS/MP_STATE: the samples of where the vCPU is, taken between runs (vmm/fate.h). */
+	static const unsigned long vcpu_requests[] = { KVM_RUN, KVM_GET_REGS, KVM_GET_SREGS, KVM_GET_MP_STATE };
+	int rc = 0;
+	for (size_t i = 0; !rc && i < sizeof(vcpu_requests) / sizeof(vcpu_requests[0]); i++)
+		rc = allow_fd_request(ctx, SCMP_SYS(ioctl), fds->vcpu_fd, vcpu_requests[i]);
 	if (!rc)
 		rc = allow_fd_request(ctx, SCMP_SYS(ioctl), fds->vm_fd, KVM_IRQ_LINE);
 	static const int disk_io[] = { SCMP_SYS(pread64), SCMP_SYS(pwrite64), SCMP_SYS(preadv), SCMP_SYS(pwritev),
