@@ -39,7 +39,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: lbvm bootstrap --tree DIR [--kernel FILE [--initrd FILE]] [--distfiles DIR] [--offline]\n"
 		"                      [--memory SIZE] [--disk-size SIZE] [--run-dir DIR] [--until STEP]\n"
-		"                      [--timeout SECONDS] [--stall-timeout SECONDS] [--interactive] [--chroot]\n"
+		"                      [--timeout SECONDS] [--stall-timeout SECONDS] [--idle-timeout SECONDS]\n"
+		"                      [--interactive] [--chroot]\n"
 		"                      [--plan | --assemble-only] [--quiet]\n"
 		"\n"
 		"Run a live-bootstrap checkout in lbvm's machine (or, with --chroot, in a user namespace).\n"
@@ -57,6 +58,8 @@ static void usage(FILE *out)
 		"  --until STEP        stop with success once STEP has finished (names: --plan)\n"
 		"  --timeout SECONDS   stop the run after this long (exit 4)\n"
 		"  --stall-timeout S   stop when the console is silent this long (default %.0f; exit 9)\n"
+		"  --idle-timeout S    a guest waiting for input this long before the chain completed stopped at\n"
+		"                      a shell: a failed step (default 60; exit 8)\n"
 		"  --interactive       show the console and hand it to the terminal; stay after completion\n"
 		"  --chroot            no VM: the systems run in a chroot in a user namespace (sysb skipped)\n"
 		"  --plan              print the ordered steps and their distfiles, run nothing\n"
@@ -95,7 +98,7 @@ static int size_option(const char *name, const char *text, uint64_t *out, uint64
 static int parse_options(int argc, char **argv, struct bootstrap_job *job)
 {
 	enum { O_TREE = 256, O_KERNEL, O_INITRD, O_DISTFILES, O_OFFLINE, O_MEMORY, O_DISK_SIZE, O_RUN_DIR, O_UNTIL,
-	       O_TIMEOUT, O_STALL, O_INTERACTIVE, O_CHROOT, O_PLAN, O_ASSEMBLE, O_QUIET, O_HELP };
+	       O_TIMEOUT, O_STALL, O_IDLE, O_INTERACTIVE, O_CHROOT, O_PLAN, O_ASSEMBLE, O_QUIET, O_HELP };
 	static const struct option own[] = {
 		{ "tree", required_argument, NULL, O_TREE },         { "kernel", required_argument, NULL, O_KERNEL },
 		{ "initrd", required_argument, NULL, O_INITRD },
@@ -104,6 +107,7 @@ static int parse_options(int argc, char **argv, struct bootstrap_job *job)
 		{ "disk-size", required_argument, NULL, O_DISK_SIZE }, { "run-dir", required_argument, NULL, O_RUN_DIR },
 		{ "until", required_argument, NULL, O_UNTIL },       { "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "stall-timeout", required_argument, NULL, O_STALL }, { "interactive", no_argument, NULL, O_INTERACTIVE },
+		{ "idle-timeout", required_argument, NULL, O_IDLE },
 		{ "chroot", no_argument, NULL, O_CHROOT },           { "plan", no_argument, NULL, O_PLAN },
 		{ "assemble-only", no_argument, NULL, O_ASSEMBLE },
 		{ "quiet", no_argument, NULL, O_QUIET },             { "help", no_argument, NULL, O_HELP },
@@ -140,6 +144,7 @@ static int parse_options(int argc, char **argv, struct bootstrap_job *job)
 		case O_UNTIL: o->until = optarg; break;
 		case O_TIMEOUT: rc = seconds_option("--timeout", optarg, &o->timeout); break;
 		case O_STALL: rc = seconds_option("--stall-timeout", optarg, &o->stall_timeout); break;
+		case O_IDLE: rc = seconds_option("--idle-timeout", optarg, &o->idle_timeout); break;
 		case O_INTERACTIVE: o->interactive = true; break;
 		case O_CHROOT: o->chroot = true; break;
 		case O_PLAN: o->plan_only = true; break;

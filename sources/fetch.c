@@ -570,7 +570,7 @@ static int prepare_cache(struct fetcher *f, struct error *err)
 		char *probe = path_join(f->partial_dir, ".probe-XXXXXX");
 		if (!probe)
 			return -ENOMEM;
-		int fd = mkstemp(probe);
+		int fd = mkostemp(probe, O_CLOEXEC);
 		if (fd < 0) {
 			rc = -errno;
 		} else {

@@ -13,7 +13,7 @@
 # lbvm takes over its manifests' as the 2021 harness did.
 #
 # Usage: make-2021-tree.sh FIXTURE-CACHE TREE DISTFILES [VARIANT]
-#   VARIANT: ok (default), kaem-checksum, bash-fail, panic, hang, fake-text
+#   VARIANT: ok (default), kaem-checksum, bash-fail, panic, hang, fake-text, sysc-fail
 # Writes TREE (which must not exist) and the distfiles into DISTFILES (created if needed).
 set -eu
 cache=$1 tree=$2 dist=$3 variant=${4:-ok}
@@ -351,6 +351,7 @@ p=$(payload)
 mkdir -p "$p/usr/share/xz"; echo "xz 5.0.5 stand-in, built in sysc" >"$p/usr/share/xz/marker"
 tarball xz-5.0.5.tar.bz2 "$work/p"
 sums "$d/checksums" /usr/share/xz/marker "$p/usr/share/xz/marker"
+[ "$variant" = sysc-fail ] && printf 'src_compile() { echo "xz: compiling fails on purpose"; false; }\n' >"$d/xz-5.0.5.sh"
 
 # ---- the tree's hash list: the authority for every distfile -----------------------------------------
 (cd "$dist" && for f in mes.tar.gz nyacc-1.00.2.tar.gz tcc-0.9.26.tar.gz flex-2.5.11.tar.gz mes-0.23.tar.gz \

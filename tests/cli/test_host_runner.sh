@@ -44,13 +44,14 @@ done_line="LBVM-TEST: DONE after 1 s"
 
 # plan CASE BOOT TEXT: what the stand-in prints in that boot of the case
 plan() { mkdir -p "$work/$1"; printf '%s\n' "$3" >"$work/$1/boot.$2"; }
-# supervise CASE [ALLOW-LIST TEXT]: run the supervisor on suites a,b; sets $rc, output in $work/CASE/out
+# supervise CASE [ALLOW-LIST TEXT]: run the supervisor on suites $SUITES (default a,b); sets $rc, output in
+# $work/CASE/out
 supervise() {
 	c=$work/$1
 	printf '%s\n' "${2:-# empty}" >"$c/allow.txt"
 	PLAN=$c HOST_QEMU=$work/bin/qemu HOST_SCENARIOS=$work/scen HOST_ALLOW=$c/allow.txt HOST_OUT=$c/host \
 		HOST_POLL=0.1 HOST_STALL=1 HOST_QUIET=3 HOST_TIMEOUT=60 \
-		timeout 60 sh "$supervise" /nonexistent/kernel /nonexistent/initrd a,b >"$c/out" 2>&1
+		timeout 60 sh "$supervise" /nonexistent/kernel /nonexistent/initrd "${SUITES:-a,b}" >"$c/out" 2>&1
 	rc=$?
 }
 boots() { cat "$work/$1/count" 2>/dev/null || echo 0; }
@@ -191,4 +192,43 @@ $b_ok
 @exit 0"
 supervise no_done
 check no_done 1 1 "did not finish"
+# Scenarios begun by a helper of the suite ("h NAME" calling begin "c-$1") are expected too: one that
+# never ran fails the run.
+printf 'h() {\n\tbegin "c-$1"\n\tpass\n}\nh one\nh two\n' >"$work/scen/c.sh"
+plan helper_missing 1 "LBVM-TEST: SUITE c
+LBVM-TEST: BEGIN c-one
+LBVM-TEST: PASS c-one
+$done_line"
+SUITES=c supervise helper_missing
+check helper_missing 1 1 "scenario c-two never ran" "1 passed, 0 failed, 1 missing" "2 scenario(s) expected"
+
+# A begin whose name cannot be told from the script stops the run before anything boots.
+printf 'h() {\n\tbegin "$current"\n}\nbegin d1\n' >"$work/scen/d.sh"
+mkdir -p "$work/unknown_begin"
+SUITES=d supervise unknown_begin
+if [ "$rc" = 1 ] && [ "$(boots unknown_begin)" = 0 ] && grep -q 'd.sh:2: .*begin "$current"' "$work/unknown_begin/out" &&
+	grep -q "nothing booted" "$work/unknown_begin/out"; then
+	echo "PASS host_runner_unknown_begin"
+else
+	echo "FAIL host_runner_unknown_begin: exit $rc, $(boots unknown_begin) boots: $(tr '\n' '|' <"$work/unknown_begin/out")"
+fi
+
+# The real suites: every begin is accounted for, and each kind of helper is seen (one name of each).
+real=$here/../host/scenarios
+default=$(cd "$real" && ls *.sh | sed 's/\.sh$//' | grep -v -e '^lib$' -e '^bench' -e '^probe$' | tr '\n' ',' | sed 's/,$//')
+if names=$("$here/../host/expected.sh" --check "$real" "$default,probe" 2>"$work/real.err"); then
+	why=
+	for want in amd64-512m bad-missing-kernel bootstrap-stall disk-size-686 kexec-686-to-686 acpi-poweroff-amd64 \
+		noacpi-poweroff-686 fake-ends-amd64 panic-686 idle-exit-amd64 sandbox-hook-vcpu sigterm-stops \
+		images-boot-lbvm-initramfs-mount-lbvm-disk probe-disk-write halt; do
+		echo "$names" | grep -qx -- "$want" || why="$why $want"
+	done
+	if [ -z "$why" ]; then
+		echo "PASS host_runner_real_suites_expected ($(echo "$names" | grep -c .) scenarios in $default,probe)"
+	else
+		echo "FAIL host_runner_real_suites_expected: missing$why"
+	fi
+else
+	echo "FAIL host_runner_real_suites_expected: $(tr '\n' '|' <"$work/real.err")"
+fi
 echo END

@@ -6,7 +6,8 @@
 #   - Every result line of every boot counts, stalled boots included: a scenario that failed once fails the
 #     run, even when it passed in a later boot, unless the allow-list (HOST_ALLOW) names it with the
 #     evidence that the cause lies outside lbvm. Only a suite whose every failure is so listed is rerun.
-#   - Every scenario the suites name must have run and passed; the last boot must reach "LBVM-TEST: DONE".
+#   - Every scenario the suites name (tests/host/expected.sh) must have run and passed; the last boot must
+#     reach "LBVM-TEST: DONE".
 # Usage: supervise.sh KERNEL INITRD SUITES (tests/host/run.sh prepares KERNEL and INITRD)
 # Environment: HOST_OUT (logs), HOST_TIMEOUT (seconds per boot, default 3000), HOST_STALL (default 150),
 # HOST_QUIET (default 900, above every suite's GUARD), HOST_BUDGET (seconds after which no restart or rerun
@@ -49,6 +50,16 @@ print_allow_list() {
 		echo "$allowed" | sed "s|^|host: allow-list ($allow): |"
 	fi
 }
+
+# --- the scenarios the suites name (tests/host/expected.sh), each of which must begin and pass -------------
+# Told before anything boots: a begin whose name cannot be told from the script would let its scenario
+# drop out unnoticed, so it stops the run here.
+if ! expected=$("$here/expected.sh" --check "$scenarios" "$suites" 2>"$out/expected.err"); then
+	sed 's/^/host: /' "$out/expected.err"
+	echo "host: cannot tell which scenarios the suites $suites name (see the lines above); nothing booted"
+	exit 1
+fi
+echo "host: $(echo "$expected" | grep -c . || true) scenario(s) expected from suite(s) $suites"
 
 # out_of_time: true once HOST_BUDGET is spent (CI has a limit of its own)
 out_of_time() { [ $(( $(date +%s) - start )) -ge "$budget_s" ]; }
@@ -167,12 +178,7 @@ took=$(( $(date +%s) - start ))
 
 # --- the verdict ----------------------------------------------------------------------------------------
 verdict=0
-# Every scenario the suites name must have begun and passed: nothing may silently drop out. A scenario
-# starts with "begin NAME" or with a call of one of the suites' scenario helpers.
-expected=$(for s in $(echo "$suites" | tr ',' ' '); do
-	sed -n -e 's/^\(begin\|info_scenario\|bad_input\|disk_info\|failure\) \([A-Za-z0-9_-]*\).*/\2/p' \
-		-e 's/^chain \([A-Za-z0-9_-]*\).*/kexec-\1/p' "$scenarios/$s.sh"
-done | sort -u)
+# Every scenario the suites name ($expected, above) must have begun and passed: nothing may silently drop out.
 begun=$(sed -n 's/^LBVM-TEST: BEGIN //p' "$results" | sort -u)
 passed=$(sed -n 's/^LBVM-TEST: PASS //p' "$results" | sort -u)
 missing=0

@@ -1,5 +1,5 @@
-/* How a machine's run ends (vmm/machine.c), without KVM: the first reason wins and keeps its detail, a panic
- * names its first panic line, a stop from another thread kicks the vCPU thread out of KVM_RUN with the kick
+/* How a machine's run ends (vmm/machine.c), without KVM: the first reason wins and keeps its detail, a
+ * confirmed panic (vmm/fate.c's verdict) is named by its panic line, a stop from another thread kicks the vCPU thread out of KVM_RUN with the kick
  * signal and one from the vCPU thread itself does not signal, concurrent stops leave one consistent end,
  * and the run loop returns at once when the end is decided and reports a KVM_RUN that fails. The machine
  * here has only what these paths touch: the run page, the vCPU thread, the end state. */
@@ -30,7 +30,7 @@ static void bare_machine(struct machine *m)
 	m->vcpu_thread = pthread_self();
 	pthread_mutex_init(&m->end_lock, NULL);
 	atomic_init(&m->end, MACHINE_RUNNING);
-	atomic_init(&m->panic_seen, 0);
+	fate_init(&m->fate);
 }
 
 static _Atomic int kicks;
@@ -72,25 +72,35 @@ START_TEST(first_reason_wins)
 }
 END_TEST
 
-START_TEST(panic_detail_is_the_first_panic_line)
+START_TEST(panic_detail_is_the_panic_line)
 {
 	struct machine m;
 	bare_machine(&m);
 	catch_kicks();
-	snprintf(m.panic_line, sizeof(m.panic_line), "Kernel panic - not syncing: Attempted to kill init!");
-	atomic_store(&m.panic_seen, 1);
-	ck_assert(machine_panic_seen(&m));
-	machine_stop(&m, MACHINE_PANIC, NULL);
+	/* The kernel's panic line, then 2 s of samples in the kernel: fate's verdict, as the vCPU thread
+	 * hands it to machine_stop, names the line. */
+	fate_hint(&m.fate, 1.0, FATE_HINT_PANIC, "Kernel panic - not syncing: Attempted to kill init!");
+	struct fate_verdict v = { MACHINE_RUNNING, NULL };
+	for (int i = 1; i <= 30 && v.end == MACHINE_RUNNING; i++)
+		v = fate_sample(&m.fate, 1.0 + 0.1 * i, VCPU_KERNEL);
+	ck_assert_int_eq(v.end, MACHINE_PANIC);
+	machine_stop(&m, v.end, v.detail);
 	ck_assert_int_eq(machine_end_reason(&m), MACHINE_PANIC);
 	ck_assert_str_eq(machine_end_detail(&m), "Kernel panic - not syncing: Attempted to kill init!");
 
-	/* Without a panic line a NULL detail stays empty; a given one is kept as it is. */
+	/* A NULL detail stays empty; a given one is kept as it is; a long one is cut, never overrun. */
 	bare_machine(&m);
 	machine_stop(&m, MACHINE_PANIC, NULL);
 	ck_assert_str_eq(machine_end_detail(&m), "");
 	bare_machine(&m);
 	machine_stop(&m, MACHINE_CRASH, "triple fault (the guest CPU shut down)");
 	ck_assert_str_eq(machine_end_detail(&m), "triple fault (the guest CPU shut down)");
+	bare_machine(&m);
+	char lng[3 * sizeof(m.end_detail)];
+	memset(lng, 'x', sizeof(lng) - 1);
+	lng[sizeof(lng) - 1] = '\0';
+	machine_stop(&m, MACHINE_CRASH, lng);
+	ck_assert_uint_eq(strlen(machine_end_detail(&m)), sizeof(m.end_detail) - 1);
 	pthread_mutex_destroy(&m.end_lock);
 }
 END_TEST
@@ -213,7 +223,7 @@ int main(void)
 	Suite *s = suite_create("machine_stop");
 	TCase *tc = tcase_create("end");
 	tcase_add_test(tc, first_reason_wins);
-	tcase_add_test(tc, panic_detail_is_the_first_panic_line);
+	tcase_add_test(tc, panic_detail_is_the_panic_line);
 	tcase_add_test(tc, stop_from_another_thread_kicks_the_vcpu_thread);
 	tcase_add_test(tc, concurrent_stops_leave_one_consistent_end);
 	tcase_add_test(tc, run_returns_at_once_when_the_end_is_decided);

@@ -74,6 +74,8 @@ failure bootstrap-kaem-checksum kaem-checksum 8 tcc-0.9.26 ": FAILED"
 failure bootstrap-bash-step-fails bash-fail 8 flex-2.5.11 "ABORTING HARD"
 failure bootstrap-kernel-panic panic 3 flex-2.5.11 ""
 failure bootstrap-stall hang 9 flex-2.5.11 "" --stall-timeout 90
+# sysc's run2.sh traps EXIT into an interactive shell: the idle probe sees the guest waiting
+failure bootstrap-sysc-drops-to-shell sysc-fail 8 xz-5.0.5 "xz: compiling fails on purpose" --idle-timeout 30
 
 begin bootstrap-text-is-not-an-end
 bootstrap_run "$WORK/bs-fake" --tree "$B/tree-fake-text"
