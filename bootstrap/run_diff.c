@@ -223,9 +223,10 @@ static int print_inputs(struct differ *d)
 		return error_fail(d->err, -ENOMEM, "out of memory");
 	}
 	if (n == 0)
-		fprintf(d->out, "inputs: the same (lbvm %s; %zu inputs with their SHA-256, options, machine, plan of %zu "
-			"steps, %s%s)\n", d->s[0].info.version, d->s[0].info.n_inputs, d->s[0].info.n_steps, RUN_CONFIG,
-			sums ? ", SHA256SUMS.pkgs" : "");
+		fprintf(d->out, "inputs: the same (lbvm %s; %zu %s, options, machine, plan of %zu steps, %s%s)\n",
+			d->s[0].info.version, d->s[0].info.n_inputs,
+			d->s[0].info.n_inputs == 1 ? "input with its SHA-256" : "inputs with their SHA-256",
+			d->s[0].info.n_steps, RUN_CONFIG, sums ? ", SHA256SUMS.pkgs" : "");
 	else
 		fprintf(d->out, "inputs: %zu difference%s (runs of other inputs are expected to give other outputs; "
 			"the outputs are compared all the same)\n%s", n, n == 1 ? "" : "s", text);
@@ -268,8 +269,10 @@ static void print_hash_line(struct differ *d, const struct diff_pkg *p, int i)
 		if (!d->is2021 && s->sums) {
 			char want[80];
 			keyed_value(KEYED_SHA256SUM, s->sums, p->name, want, sizeof(want));
-			fprintf(d->out, "  (its SHA256SUMS.pkgs: %s)",
-				!want[0] ? "not listed" : strcmp(want, hex) ? "a different hash" : "matches");
+			const char *verdict = !want[0]		  ? "not in its SHA256SUMS.pkgs"
+					      : strcmp(want, hex) ? "its SHA256SUMS.pkgs has another hash"
+								  : "matches its SHA256SUMS.pkgs";
+			fprintf(d->out, "  (%s)", verdict);
 		}
 		fputc('\n', d->out);
 		return;
@@ -277,9 +280,10 @@ static void print_hash_line(struct differ *d, const struct diff_pkg *p, int i)
 	const struct run_step *st = step_of(s, p);
 	char outcome[64];
 	if (st)
-		fprintf(d->out, "  %s: not made (its step: %s)\n", s->label, printable(outcome, sizeof(outcome), st->outcome));
+		fprintf(d->out, "  %s: missing (its step's outcome: %s)\n", s->label,
+			printable(outcome, sizeof(outcome), st->outcome));
 	else
-		fprintf(d->out, "  %s: not made\n", s->label);
+		fprintf(d->out, "  %s: missing\n", s->label);
 }
 
 /* ---- hashing the packages ---- */
@@ -528,7 +532,7 @@ static int compare_packages(struct differ *d)
 	size_t neither = d->pkgs.n - compared;
 	fprintf(d->out, "packages: %zu compared in the chain's order", compared);
 	if (differing)
-		fprintf(d->out, ": %zu the same, %zu differ", compared - differing, differing);
+		fprintf(d->out, ": %zu the same, %zu differ%s", compared - differing, differing, differing == 1 ? "s" : "");
 	else if (compared)
 		fprintf(d->out, ": all the same");
 	if (neither)

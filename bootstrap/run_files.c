@@ -82,8 +82,9 @@ const char *run_files_where(const struct run_files *f)
 static int open_in(int root, const char *path, int flags)
 {
 	const char *rel = path + strspn(path, "/");
-	struct open_how how = { .flags = (uint64_t)(flags | O_CLOEXEC | O_NOCTTY),
-				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+	/* openat2 refuses O_NOCTTY beside O_PATH */
+	int extra = (flags & O_PATH) ? O_CLOEXEC : O_CLOEXEC | O_NOCTTY;
+	struct open_how how = { .flags = (uint64_t)(flags | extra), .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
 	long fd = syscall(SYS_openat2, root, *rel ? rel : ".", &how, sizeof(how));
 	return fd < 0 ? -errno : (int)fd;
 }

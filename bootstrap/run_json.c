@@ -256,6 +256,9 @@ int run_json_parse(const char *text, size_t len, const char *name, struct run_in
 		len--;
 	if (!len)
 		return bad(&r, "empty");
+	/* json-c takes a lone literal for "to be continued": say what it is instead */
+	if (text[strspn(text, " \t\r\n")] != '{')
+		return bad(&r, "not a run record (a JSON object)");
 	json_tokener *tok = json_tokener_new();
 	if (!tok)
 		return oom(&r);
