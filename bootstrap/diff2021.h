@@ -24,7 +24,6 @@
 
 /* Where one run keeps its lists and its installed files. */
 struct diff2021_run {
-	const struct run_info *info;
 	struct run_files *sys;                /* the installed files: the disk, or sysc/ + sysa/ */
 	struct run_files *sysa;               /* --chroot: the sysa tree (its /after/PKG/checksums), else NULL */
 	const struct archive_members *cpio;   /* VM runs: the lists kept from sysa-initramfs.cpio, or NULL */

@@ -338,8 +338,7 @@ static int packages_2021(struct differ *d)
 		rc = diff2021_order(&d->pkgs, d->s[i].info.steps, d->s[i].info.n_steps, d->err);
 	struct diff2021_run run[2];
 	for (int i = 0; i < 2; i++)
-		run[i] = (struct diff2021_run){ &d->s[i].info, d->s[i].files, d->s[i].sysa,
-						d->s[i].have_cpio ? &d->s[i].cpio : NULL };
+		run[i] = (struct diff2021_run){ d->s[i].files, d->s[i].sysa, d->s[i].have_cpio ? &d->s[i].cpio : NULL };
 	if (!rc)
 		rc = diff2021_compare(run, &d->pkgs, &d->files2021, d->err);
 	return rc;

@@ -340,3 +340,24 @@ if [ $rc -eq 2 ] && one_line layouts "the runs are of different layouts"; then
 else
 	fail different_layouts_exit_2 "$(show layouts)"
 fi
+
+# --- the 2021 layout in --chroot runs: sysc/ and sysa/ trees
+chroot2021() {
+	r=$work/$1
+	mkdir -p "$r/sysc/usr/src/xz-5.0.5" "$r/sysc/usr/share/xz" "$r/sysa/after/mes/checksums" "$r/sysa/usr/bin"
+	echo "$2" >"$r/sysc/usr/share/xz/marker"
+	echo "$(sha256sum <"$r/sysc/usr/share/xz/marker" | cut -d' ' -f1)  /usr/share/xz/marker" \
+		>"$r/sysc/usr/src/xz-5.0.5/checksums"
+	echo "$3" >"$r/sysa/usr/bin/mes"
+	echo "$(sha256sum <"$r/sysa/usr/bin/mes" | cut -d' ' -f1)  /usr/bin/mes" >"$r/sysa/after/mes/checksums/pass1"
+	sed 's/"mode": "vm"/"mode": "chroot"/' "$work/K/run.json" >"$r/run.json"
+}
+chroot2021 M "xz" "mes"
+chroot2021 N "xz" "mes, other"
+diff_ c2021 -n "$work/M" "$work/N"
+if [ $rc -eq 1 ] && has c2021 "^first difference: sysa/mes (step 2, sysa: mes)$" &&
+	has c2021 "^    /usr/bin/mes: sha256 " && has c2021 "^packages: 2 compared in the chain's order: 1 the same, 1 differs$"; then
+	pass layout_2021_chroot_runs
+else
+	fail layout_2021_chroot_runs "$(show c2021)"
+fi

@@ -192,7 +192,7 @@ START_TEST(files_2021_first_difference)
 	struct diff_pkgs pkgs;
 	diff_pkgs_init(&pkgs);
 	ck_assert_int_eq(diff2021_order(&pkgs, steps, 4, &err), 0);
-	struct diff2021_run run[2] = { { NULL, sys[0], sysa[0], NULL }, { NULL, sys[1], sysa[1], NULL } };
+	struct diff2021_run run[2] = { { sys[0], sysa[0], NULL }, { sys[1], sysa[1], NULL } };
 	struct diff2021 files;
 	ck_assert_msg(diff2021_compare(run, &pkgs, &files, &err) == 0, "%s", err.msg);
 	ck_assert_uint_eq(pkgs.n, 4);
