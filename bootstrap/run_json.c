@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/exit_codes.h"
+#include "common/printable.h"
 
 #define SHA256_HEX 64
 #define MAX_STEPS 100000
@@ -25,12 +26,13 @@ struct reader {
 static int bad(struct reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int bad(struct reader *r, const char *fmt, ...)
 {
-	char what[ERROR_MSG_MAX];
+	char what[ERROR_MSG_MAX], shown[ERROR_MSG_MAX];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	return error_fail_status(r->err, EXIT_USAGE, -EINVAL, "%s: %s", r->name, what);
+	/* keys and values from the file stay on the one line */
+	return error_fail_status(r->err, EXIT_USAGE, -EINVAL, "%s: %s", r->name, printable(shown, sizeof(shown), what));
 }
 
 static int oom(struct reader *r)

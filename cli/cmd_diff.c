@@ -8,6 +8,7 @@
 #include "bootstrap/run_diff.h"
 #include "cli/commands.h"
 #include "common/diag.h"
+#include "common/printable.h"
 
 static void usage(FILE *out)
 {
@@ -59,7 +60,9 @@ int cmd_diff(int argc, char **argv)
 	struct error err = { 0 };
 	int status = run_diff(&o, stdout, &err);
 	fflush(stdout);
-	if (status == RUN_DIFF_TROUBLE)
-		diag_error("diff: %s", err.msg);
+	if (status == RUN_DIFF_TROUBLE) {
+		char line[ERROR_MSG_MAX];
+		diag_error("diff: %s", printable(line, sizeof(line), err.msg)); /* names from a run: one line */
+	}
 	return status;
 }
