@@ -188,6 +188,7 @@ static size_t steps_ok(const struct run_info *r)
 
 static void print_header(struct differ *d)
 {
+	fprintf(d->out, "layout: %s\n", d->s[0].info.layout);
 	for (int i = 0; i < 2; i++) {
 		const struct side *s = &d->s[i];
 		char dir[SHOW], outcome[SHOW];

@@ -122,7 +122,7 @@ vm_run B "$WORDS" "fetched"
 # --- the same packages
 diff_ same -n "$work/A" "$work/B"
 if [ $rc -eq 0 ] && has same "^packages: 3 compared in the chain's order: all the same$" &&
-	has same "^inputs: the same (lbvm 0.1.0; 1 input with its SHA-256" && has same "^A: $work/A (VM run, completed: 7 of 7 steps ok)$" &&
+	has same "^layout: live-bootstrap (seed, steps)$" && has same "^inputs: the same (lbvm 0.1.0; 1 input with its SHA-256" && has same "^A: $work/A (VM run, completed: 7 of 7 steps ok)$" &&
 	[ ! -s "$work/same.err" ]; then
 	pass identical_runs_exit_0
 else
