@@ -45,7 +45,7 @@ static void on_idle(void *ctx, double idle_s)
 		return;
 	char why[128];
 	snprintf(why, sizeof(why), "the guest has been waiting for input for %.0f s before the chain completed "
-		 "(it stopped at a shell)", idle_s);
+		 "(a shell waiting for input, or a step that sleeps)", idle_s);
 	atomic_store(&r->waiting_shell, true);
 	machine_stop(&r->session.machine, MACHINE_DONE, why);
 }
