@@ -3,7 +3,7 @@
 # paging), load kvm-amd inside it, and run the scenario suites there against real /dev/kvm. Prints every
 # "LBVM-TEST:" line as it comes; fails when a scenario fails (in any boot), a scenario has no result, a
 # suite stalls twice, or the host does not finish (tests/host/supervise.sh judges; docs/testing.md).
-#   tests/host/run.sh LBVM [SUITE,...]      suites: tests/host/scenarios/*.sh (default: all but lib and bench*)
+#   tests/host/run.sh LBVM [SUITE,...]      suites: tests/host/scenarios/*.sh (default: all but lib, bench* and probe)
 # Environment: HOST_OUT (logs, default build/host), and supervise.sh's HOST_* settings.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
