@@ -3,6 +3,7 @@
 #   make              build/lbvm
 #   make run          install dependencies, build, run live-bootstrap's 2021 chain in lbvm (needs /dev/kvm)
 #   make check        install test dependencies (Debian/Ubuntu), build with gcc and clang, run every test
+#   make fixtures     fetch the test fixtures (Debian kernels, busybox, ...) into ~/.cache/lbvm/fixtures
 #   make unit         Check unit tests under ASan + UBSan
 #   make cli-tests    shell tests of the command line (no KVM needed)
 #   make host-tests   every KVM scenario inside the KVM test host (tests/host/)
@@ -31,7 +32,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_SECONDS ?= 25
 
-.PHONY: all clean check deps run demo unit unit-bins cli-tests host-tests fuzz bench
+.PHONY: all clean check deps fixtures run demo unit unit-bins cli-tests host-tests fuzz bench
 
 all: $(BUILD)/lbvm
 
@@ -63,14 +64,15 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liblbvm.a
 unit-bins: $(UNIT_BINS)
 
 # Unit tests always run instrumented: ASan + UBSan, aborting on the first report.
-# The bzImage tests parse Debian's real kernels from the fixture cache (fetched on first use).
+# The bzImage tests parse Debian's real kernels from the fixture cache (fetched on first use). No test
+# runs when the fixtures cannot be had: fixtures.sh's last line then says why.
 unit:
 	$(MAKE) BUILD=build/san SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		CFLAGS="-O1 -g" unit-bins
-	LBVM_FIXTURES="$$(tests/host/fixtures.sh)" tests/unit/run.sh build/san/tests
+	fx=$$(tests/host/fixtures.sh) && LBVM_FIXTURES="$$fx" tests/unit/run.sh build/san/tests
 
 cli-tests: all
-	tests/cli/run.sh $(BUILD)/lbvm
+	fx=$$(tests/host/fixtures.sh) && LBVM_FIXTURES="$$fx" tests/cli/run.sh $(BUILD)/lbvm
 
 host-tests: all
 	tests/host/run.sh $(BUILD)/lbvm
@@ -80,6 +82,9 @@ fuzz:
 
 deps:
 	tests/install-deps.sh
+
+fixtures:
+	tests/host/fixtures.sh >/dev/null
 
 run: deps
 	$(MAKE) all
@@ -91,6 +96,7 @@ demo: deps
 	tests/host/demo.sh $(BUILD)/lbvm
 
 check: deps
+	$(MAKE) fixtures
 	$(MAKE) all
 	$(MAKE) CC=clang BUILD=build/clang all
 	$(MAKE) unit

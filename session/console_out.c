@@ -95,13 +95,13 @@ static void *ring_writer(void *opaque)
 		pthread_mutex_lock(&r->lock);
 		if (e && !r->write_errno)
 			r->write_errno = e;
-		/* A lossy ring may have dropped some of what was just written while the write ran: those bytes
-		 * were shown after all. */
-		if (r->tail < taken_at + n) {
-			uint64_t shown = r->tail - taken_at;
-			r->dropped -= shown < r->dropped ? shown : r->dropped;
-			r->tail = taken_at + n;
-		}
+		/* A lossy ring may have dropped some or all of what was just written while the write ran: those
+		 * bytes were shown after all, so they are not missed ones. */
+		uint64_t end = taken_at + n;
+		uint64_t shown = (r->tail < end ? r->tail : end) - taken_at;
+		r->dropped -= shown < r->dropped ? shown : r->dropped;
+		if (r->tail < end)
+			r->tail = end;
 		pthread_cond_broadcast(&r->changed);
 	}
 	pthread_mutex_unlock(&r->lock);

@@ -13,7 +13,6 @@
 #include "common/layout.h"
 #include "vmm/vcpu_entry.h"
 
-#define KICK_SIGNAL SIGUSR1
 #define RTC_PORTS 2
 #define RFLAGS_IF (1u << 9)
 #define RFLAGS_VM (1u << 17)
@@ -171,7 +170,7 @@ int machine_create(struct machine *m, const struct machine_config *cfg, struct e
 
 	struct sigaction sa = { .sa_handler = kick_handler }; /* no SA_RESTART: KVM_RUN must return EINTR */
 	sigemptyset(&sa.sa_mask);
-	sigaction(KICK_SIGNAL, &sa, NULL);
+	sigaction(MACHINE_KICK_SIGNAL, &sa, NULL);
 
 	int rc = guest_mem_init(&m->mem, cfg->ram_size);
 	if (rc < 0) {
@@ -274,7 +273,7 @@ void machine_stop(struct machine *m, enum machine_end end, const char *detail)
 	/* Either KVM_RUN is interrupted by the signal, or the next one returns at once. */
 	m->kvm.run->immediate_exit = 1;
 	if (!pthread_equal(pthread_self(), m->vcpu_thread))
-		pthread_kill(m->vcpu_thread, KICK_SIGNAL);
+		pthread_kill(m->vcpu_thread, MACHINE_KICK_SIGNAL);
 }
 
 enum machine_end machine_end_reason(const struct machine *m)
@@ -292,7 +291,7 @@ void machine_request_sample(struct machine *m)
 	atomic_store(&m->sample_wanted, true);
 	m->kvm.run->immediate_exit = 1;
 	if (!pthread_equal(pthread_self(), m->vcpu_thread))
-		pthread_kill(m->vcpu_thread, KICK_SIGNAL);
+		pthread_kill(m->vcpu_thread, MACHINE_KICK_SIGNAL);
 }
 
 double machine_idle_seconds(const struct machine *m, int64_t now_ns)
@@ -392,7 +391,7 @@ enum machine_end machine_run(struct machine *m)
 	m->vcpu_thread = pthread_self();
 	sigset_t kick;
 	sigemptyset(&kick);
-	sigaddset(&kick, KICK_SIGNAL);
+	sigaddset(&kick, MACHINE_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 
 	while (machine_end_reason(m) == MACHINE_RUNNING) {

@@ -9,6 +9,7 @@
 #define LBVM_VMM_MACHINE_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -78,6 +79,9 @@ struct machine {
 	uint64_t exits;              /* vCPU exits served (statistics) */
 	uint64_t samples[VCPU_STOPPED + 1]; /* state samples taken, by enum vcpu_state (statistics) */
 };
+
+/* The signal machine_stop sends the vCPU thread to interrupt KVM_RUN (machine_create installs a handler). */
+#define MACHINE_KICK_SIGNAL SIGUSR1
 
 struct machine_config {
 	uint64_t ram_size;

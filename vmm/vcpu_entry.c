@@ -38,40 +38,30 @@ static void flat_segment(struct kvm_segment *s, uint16_t selector, uint8_t type,
 	s->db = (uint8_t)!long_code; /* a 64-bit code segment must have D clear */
 }
 
-static int set_sregs(int fd, const struct vcpu_entry *entry)
+void vcpu_entry_state(const struct vcpu_entry *entry, struct kvm_sregs *sregs, struct kvm_regs *regs)
 {
-	struct kvm_sregs sregs;
-	if (ioctl(fd, KVM_GET_SREGS, &sregs) < 0)
-		return -errno;
 	/* TR and LDTR keep KVM's reset values: valid, and Linux loads its own before using them. */
-	flat_segment(&sregs.cs, BOOT_CS, SEG_CODE_RX, entry->long_mode);
-	struct kvm_segment *data[] = { &sregs.ds, &sregs.es, &sregs.fs, &sregs.gs, &sregs.ss };
+	flat_segment(&sregs->cs, BOOT_CS, SEG_CODE_RX, entry->long_mode);
+	struct kvm_segment *data[] = { &sregs->ds, &sregs->es, &sregs->fs, &sregs->gs, &sregs->ss };
 	for (size_t i = 0; i < sizeof(data) / sizeof(data[0]); i++)
 		flat_segment(data[i], BOOT_DS, SEG_DATA_RW, 0);
-	sregs.gdt.base = LAYOUT_BOOT_GDT;
-	sregs.gdt.limit = GDT_ENTRIES * 8 - 1;
-	sregs.idt.base = 0;
-	sregs.idt.limit = 0;
-	sregs.cr0 = CR0_PE | CR0_ET;
-	sregs.cr4 = 0;
-	sregs.efer = 0;
+	sregs->gdt.base = LAYOUT_BOOT_GDT;
+	sregs->gdt.limit = GDT_ENTRIES * 8 - 1;
+	sregs->idt.base = 0;
+	sregs->idt.limit = 0;
+	sregs->cr0 = CR0_PE | CR0_ET;
+	sregs->cr4 = 0;
+	sregs->efer = 0;
 	if (entry->long_mode) {
-		sregs.cr3 = LAYOUT_PML4;
-		sregs.cr4 |= CR4_PAE;
-		sregs.cr0 |= CR0_PG;
-		sregs.efer |= EFER_LME | EFER_LMA;
+		sregs->cr3 = LAYOUT_PML4;
+		sregs->cr4 |= CR4_PAE;
+		sregs->cr0 |= CR0_PG;
+		sregs->efer |= EFER_LME | EFER_LMA;
 	}
-	return ioctl(fd, KVM_SET_SREGS, &sregs) < 0 ? -errno : 0;
-}
-
-static int set_regs(int fd, const struct vcpu_entry *entry)
-{
-	struct kvm_regs regs;
-	memset(&regs, 0, sizeof(regs));
-	regs.rip = entry->rip;
-	regs.rsi = entry->rsi;
-	regs.rflags = RFLAGS_FIXED; /* IF clear: the kernel enables interrupts itself */
-	return ioctl(fd, KVM_SET_REGS, &regs) < 0 ? -errno : 0;
+	memset(regs, 0, sizeof(*regs));
+	regs->rip = entry->rip;
+	regs->rsi = entry->rsi;
+	regs->rflags = RFLAGS_FIXED; /* IF clear: the kernel enables interrupts itself */
 }
 
 static void lapic_set(struct kvm_lapic_state *lapic, unsigned reg, uint32_t value)
@@ -79,31 +69,39 @@ static void lapic_set(struct kvm_lapic_state *lapic, unsigned reg, uint32_t valu
 	memcpy(&lapic->regs[reg], &value, sizeof(value));
 }
 
-static int set_lapic(int fd)
+void vcpu_entry_lapic(struct kvm_lapic_state *lapic)
 {
-	struct kvm_lapic_state lapic;
-	if (ioctl(fd, KVM_GET_LAPIC, &lapic) < 0)
-		return -errno;
 	/* As a PC BIOS leaves it: the 8259's output arrives on LINT0 (virtual wire), NMIs on LINT1. */
-	lapic_set(&lapic, APIC_LVT0, APIC_MODE_EXTINT);
-	lapic_set(&lapic, APIC_LVT1, APIC_MODE_NMI);
-	return ioctl(fd, KVM_SET_LAPIC, &lapic) < 0 ? -errno : 0;
+	lapic_set(lapic, APIC_LVT0, APIC_MODE_EXTINT);
+	lapic_set(lapic, APIC_LVT1, APIC_MODE_NMI);
 }
 
 int vcpu_entry_apply(int vcpu_fd, const struct vcpu_entry *entry, const char **what)
 {
-	int rc;
-	if ((rc = set_sregs(vcpu_fd, entry)) < 0) {
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	struct kvm_lapic_state lapic;
+	if (ioctl(vcpu_fd, KVM_GET_SREGS, &sregs) < 0) {
+		*what = "KVM_GET_SREGS";
+		return -errno;
+	}
+	vcpu_entry_state(entry, &sregs, &regs);
+	if (ioctl(vcpu_fd, KVM_SET_SREGS, &sregs) < 0) {
 		*what = "KVM_SET_SREGS";
-		return rc;
+		return -errno;
 	}
-	if ((rc = set_regs(vcpu_fd, entry)) < 0) {
+	if (ioctl(vcpu_fd, KVM_SET_REGS, &regs) < 0) {
 		*what = "KVM_SET_REGS";
-		return rc;
+		return -errno;
 	}
-	if ((rc = set_lapic(vcpu_fd)) < 0) {
+	if (ioctl(vcpu_fd, KVM_GET_LAPIC, &lapic) < 0) {
+		*what = "KVM_GET_LAPIC";
+		return -errno;
+	}
+	vcpu_entry_lapic(&lapic);
+	if (ioctl(vcpu_fd, KVM_SET_LAPIC, &lapic) < 0) {
 		*what = "KVM_SET_LAPIC";
-		return rc;
+		return -errno;
 	}
 	return 0;
 }

@@ -4,6 +4,7 @@
 #ifndef LBVM_VMM_VCPU_ENTRY_H
 #define LBVM_VMM_VCPU_ENTRY_H
 
+#include <linux/kvm.h>
 #include <stdint.h>
 
 struct vcpu_entry {
@@ -14,5 +15,11 @@ struct vcpu_entry {
 
 /* 0 or -errno from the KVM call that failed; *what names it. */
 int vcpu_entry_apply(int vcpu_fd, const struct vcpu_entry *entry, const char **what);
+
+/* The state vcpu_entry_apply sets, computed without KVM. sregs holds KVM's reset state (KVM_GET_SREGS) and
+ * gets the segments, descriptor tables, control registers and EFER; regs is set whole. */
+void vcpu_entry_state(const struct vcpu_entry *entry, struct kvm_sregs *sregs, struct kvm_regs *regs);
+/* The local APIC's LINT0 and LINT1 wiring, applied to a KVM_GET_LAPIC state. */
+void vcpu_entry_lapic(struct kvm_lapic_state *lapic);
 
 #endif

@@ -2,7 +2,11 @@
 # line on stderr. (Running guests is the KVM test host's job: tests/host.)
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
-cache=$("$root/tests/host/fixtures.sh")
+if ! cache=$("$root/tests/host/fixtures.sh"); then
+	echo "FAIL boot-fixtures: tests/host/fixtures.sh failed (its last line says why); no boot test ran"
+	echo END
+	exit 1
+fi
 K64=$(ls "$cache"/amd64/boot/vmlinuz-* | head -n1)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -82,3 +86,4 @@ else
 	[ -z "$(ls "$tmp"/*.tmp-* 2>/dev/null)" ] && echo "PASS boot-no-temp-files-left" ||
 		echo "FAIL boot-no-temp-files-left"
 fi
+echo END

@@ -218,3 +218,4 @@ if [ $ok = 1 ]; then
 		fail sysc_disk_layout "$ls / $part"
 	fi
 fi
+echo END

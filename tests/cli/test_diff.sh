@@ -361,3 +361,4 @@ if [ $rc -eq 1 ] && has c2021 "^first difference: sysa/mes (step 2, sysa: mes)$"
 else
 	fail layout_2021_chroot_runs "$(show c2021)"
 fi
+echo END

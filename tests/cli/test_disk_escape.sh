@@ -152,3 +152,4 @@ if "$LBVM" mkdisk "$big" -o "$work/big.img" --size 64M 2>"$m/err"; then
 else
 	fail disk_reader_confined_on_a_large_tree "mkdisk: $(cat "$m/err")"
 fi
+echo END

@@ -25,6 +25,7 @@ fail() { echo "FAIL fetch_$1: $2"; }
 
 if ! command -v python3 >/dev/null 2>&1; then
 	echo "SKIP fetch: python3 is missing, so no loopback HTTP server (install the packages in tests/deps/)"
+	echo END
 	exit 0
 fi
 
@@ -57,6 +58,7 @@ while [ ! -s "$work/port" ] && [ $i -lt 100 ]; do
 done
 if [ ! -s "$work/port" ]; then
 	echo "FAIL fetch: the loopback HTTP server did not start"
+	echo END
 	exit 0
 fi
 base="http://127.0.0.1:$(cat "$work/port")"
@@ -400,4 +402,4 @@ if command -v script >/dev/null 2>&1; then
 else
 	echo "SKIP fetch_progress_on_terminal: script(1) is not installed"
 fi
-exit 0
+echo END

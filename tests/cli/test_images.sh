@@ -345,5 +345,4 @@ else
 	*) fail kernel_mounts_disk "content differs after mount, or e2fsck unclean after the kernel wrote to it" ;;
 	esac
 fi
-
-# ---- in the guest ----
+echo END

@@ -15,10 +15,12 @@ GUEST_TIMEOUT=240
 kernel=$(ls "$fixtures"/boot/vmlinuz-* 2>/dev/null | head -n1)
 moddir=$(ls -d "$fixtures"/lib/modules/* 2>/dev/null | head -n1)
 for need in qemu-system-x86_64 modinfo; do
-	command -v "$need" >/dev/null 2>&1 || { echo "SKIP $name: $need is not installed (tests/deps/debian-packages.txt)"; exit 0; }
+	command -v "$need" >/dev/null 2>&1 || { echo "SKIP $name: $need is not installed (tests/deps/debian-packages.txt)"; echo END; exit 0; }
 done
 if [ -z "$kernel" ] || [ -z "$moddir" ] || [ ! -x "$fixtures/bin/busybox" ]; then
-	echo "SKIP $name: no fixtures in $fixtures (run tests/host/fixtures.sh once)"
+	# The fixtures are part of the test (make cli-tests fetches them first): missing ones fail it.
+	echo "FAIL $name: no fixtures in $fixtures (run tests/host/fixtures.sh, or make cli-tests)"
+	echo END
 	exit 0
 fi
 
@@ -34,7 +36,7 @@ visit() {
 	for n in $(echo "$1" | tr ',' ' '); do
 		case " $order " in *" $n "*) continue ;; esac
 		f=$(find_ko "$n")
-		[ -n "$f" ] || { echo "SKIP $name: module $n not in the fixtures"; exit 0; }
+		[ -n "$f" ] || { echo "SKIP $name: module $n not in the fixtures"; echo END; exit 0; }
 		visit "$(modinfo -F depends "$f")"
 		case " $order " in *" $n "*) continue ;; esac
 		order="$order $n"
@@ -45,7 +47,7 @@ mkdir -p "$work/root/bin" "$work/root/mods"
 cp "$fixtures/bin/busybox" "$work/root/bin/busybox"
 for n in $order; do
 	f=$(find_ko "$n")
-	case $f in *.xz|*.zst|*.gz) echo "SKIP $name: compressed modules ($f) need a decompressing insmod"; exit 0 ;; esac
+	case $f in *.xz|*.zst|*.gz) echo "SKIP $name: compressed modules ($f) need a decompressing insmod"; echo END; exit 0 ;; esac
 	cp "$f" "$work/root/mods/"
 	basename "$f" >> "$work/root/mods/order"
 done
@@ -93,6 +95,7 @@ if ! "$LBVM" mkinitramfs "$work/root" -o "$work/initrd.gz" --gzip --spec "$work/
    ! { cp "$work/id-ext3" "$work/tree/disk-id" && "$LBVM" mkdisk "$work/tree" -o "$work/ext3.img" --size 64M --fs ext3; } 2>>"$work/err" ||
    ! { cp "$work/id-ext2" "$work/tree/disk-id" && "$LBVM" mkdisk "$work/tree" -o "$work/ext2.img" --size 32M --fs ext2 --raw; } 2>>"$work/err"; then
 	echo "FAIL $name: building the images: $(cat "$work/err")"
+	echo END
 	exit 0
 fi
 timeout "$GUEST_TIMEOUT" qemu-system-x86_64 -M q35 -m 512 -nographic -no-reboot -kernel "$kernel" \
@@ -103,7 +106,7 @@ timeout "$GUEST_TIMEOUT" qemu-system-x86_64 -M q35 -m 512 -nographic -no-reboot 
 	>"$work/console" 2>&1
 rc=$?
 guest=$(tr -d '\r' < "$work/console" | grep -ao 'GUEST .*')
-[ "$rc" = 0 ] || { echo "FAIL $name: qemu exit $rc: $(tail -c 400 "$work/console" | tr '\n\r' '  ')"; exit 0; }
+[ "$rc" = 0 ] || { echo "FAIL $name: qemu exit $rc: $(tail -c 400 "$work/console" | tr '\n\r' '  ')"; echo END; exit 0; }
 
 ok=1
 why=
@@ -125,3 +128,4 @@ if [ "$ok" = 1 ]; then
 else
 	echo "FAIL $name:$why | $(echo "$guest" | tr '\n' '|')"
 fi
+echo END
