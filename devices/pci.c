@@ -14,6 +14,11 @@
 #define CONFIG_FN(a)      (((a) >> 8) & 0x7)
 #define CONFIG_REG(a)     ((a) & 0xfc)
 #define PORT_ADDRESS      0  /* offsets inside the 8-port window at 0xcf8 */
+#define PORT_RESET        (LAYOUT_PORT_RESET_CTL - LAYOUT_PORT_PCI_CONFIG)
+#define RESET_SYS         0x02 /* reset control: hard (1) or soft (0) reset, both end the run */
+#define RESET_CPU         0x04 /* a reset happens when this bit is written as one */
+#define RESET_FULL        0x08
+#define RESET_WRITABLE    (RESET_SYS | RESET_FULL)
 #define PORT_DATA         4
 
 /* The host bridge at 00:00.0: a PCI host bridge with no BARs and no interrupt. */
@@ -118,7 +123,9 @@ void pci_host_io_read(void *opaque, uint64_t offset, void *data, unsigned size)
 {
 	struct pci_host *host = opaque;
 	uint32_t v = UINT32_MAX;
-	if (offset < PORT_DATA) {
+	if (offset == PORT_RESET && size == 1) {
+		v = host->reset_control;
+	} else if (offset < PORT_DATA) {
 		/* Only the dword at 0xcf8 is the address register; a narrower read sees its bytes. */
 		v = host->config_address >> (8 * offset);
 	} else {
@@ -139,10 +146,16 @@ void pci_host_io_write(void *opaque, uint64_t offset, const void *data, unsigned
 	struct pci_host *host = opaque;
 	uint32_t v = 0;
 	memcpy(&v, data, size < 4 ? size : 4);
+	if (offset == PORT_RESET && size == 1) {
+		host->reset_control = (uint8_t)(v & RESET_WRITABLE);
+		if ((v & RESET_CPU) && host->reset)
+			host->reset(host->reset_opaque);
+		return;
+	}
 	if (offset < PORT_DATA) {
 		if (offset == PORT_ADDRESS && size == 4)
 			host->config_address = v & CONFIG_ADDR_MASK;
-		return; /* byte/word writes at 0xcf8..0xcfb are not the address register */
+		return; /* other byte/word writes at 0xcf8..0xcfb are not the address register */
 	}
 	struct pci_device *dev = selected(host);
 	if (!dev)

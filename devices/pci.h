@@ -75,6 +75,9 @@ struct pci_host {
 	struct bus *io, *mmio;
 	struct irq_line intx;             /* .set/.opaque used; .gsi is chosen per device */
 	uint32_t config_address;          /* port 0xcf8 */
+	uint8_t reset_control;            /* port 0xcf9, a byte inside that dword */
+	void (*reset)(void *opaque);      /* the guest asked for a reset through 0xcf9 (may be NULL) */
+	void *reset_opaque;
 	struct pci_device *slots[PCI_SLOTS];
 	unsigned pin_count[PCI_INTX_PINS]; /* devices asserting each shared pin */
 	uint64_t next_mmio;               /* where the next BAR is placed */
@@ -88,6 +91,7 @@ struct pci_intx_route {
 };
 
 /* Claim 0xcf8..0xcff on `io` and the PCI MMIO window on `mmio`, register the host bridge at 00:00.0.
+ * A byte written to 0xcf9 is the chipset's reset control register: RST_CPU (bit 2) calls host->reset.
  * `intx` carries the machine's set-level callback. 0 or -errno (-EBUSY when a window is taken). */
 int pci_host_init(struct pci_host *host, struct bus *io, struct bus *mmio, struct irq_line intx);
 void pci_host_destroy(struct pci_host *host);
