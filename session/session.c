@@ -77,9 +77,10 @@ int session_open(struct session *s, const struct session_options *o, struct erro
 		return -1;
 	}
 	s->have_out = true;
-	/* Until the kernel prints its first line it is being loaded and decompresses itself. */
+	/* Until the kernel prints its first line it is being loaded and decompresses itself (or, with the
+	 * firmware, a boot loader runs). */
 	pthread_mutex_lock(&s->timeline_lock);
-	timeline_begin(&s->timeline, "load and decompress the kernel");
+	timeline_begin(&s->timeline, o->first_stage ? o->first_stage : "load and decompress the kernel");
 	pthread_mutex_unlock(&s->timeline_lock);
 	return 0;
 }
@@ -209,7 +210,9 @@ int session_report(struct session *s, enum machine_end end)
 	case MACHINE_HALT:
 	case MACHINE_REBOOT:
 	case MACHINE_DONE:
-		if (!s->opt.quiet)
+		if (!s->opt.quiet && end == MACHINE_REBOOT && detail[0])
+			diag_info("guest rebooted after %.3f s (%s)", t, detail);
+		else if (!s->opt.quiet)
 			diag_info("guest %s after %.3f s", end == MACHINE_POWER_OFF ? "powered off"
 							  : end == MACHINE_HALT    ? "halted"
 							  : end == MACHINE_REBOOT  ? "rebooted"
