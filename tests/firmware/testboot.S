@@ -1191,9 +1191,9 @@ linux_boot:
 	addl $4, %esi
 	decl %ecx
 	jmp 1b
-	/* the bzImage's first sector: setup_sects and the setup header */
+	/* the bzImage's first two sectors: setup_sects and the setup header, which runs past the first */
 2:	movl $KERNEL_LBA, %ebx
-	movl $1, %ecx
+	movl $2, %ecx
 	call disk_read
 	cmpl $0x53726448, BOUNCE + 0x202 /* "HdrS" */
 	je 3f
