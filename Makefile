@@ -13,7 +13,7 @@ CC       ?= cc
 CFLAGS   ?= -O2 -g
 BUILD    ?= build
 SAN      ?=
-PKGS     := libcurl ext2fs com_err libelf zlib libcrypto libseccomp
+PKGS     := libcurl ext2fs com_err libelf zlib libcrypto libseccomp libarchive json-c
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -I. $(WARNINGS) $(CFLAGS) $(SAN) -MMD -MP \
              $(shell pkg-config --cflags $(PKGS))
@@ -37,7 +37,7 @@ FW_BIN     := $(BUILD)/firmware/bios.bin
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
-FUZZ_SECONDS ?= 60
+FUZZ_SECONDS ?= 25
 
 .PHONY: all clean check deps run demo unit unit-bins cli-tests host-tests fuzz bench
 

@@ -63,11 +63,18 @@ int bootstrap_get_distfiles(const struct manifest *want, const struct fetch_opti
 
 void bootstrap_print_plan(const struct bootstrap_job *job, const struct manifest *const *files, size_t n_files)
 {
-	printf("# %s: %zu steps%s\n", bootstrap_layout_name(job->layout), job->plan.n_steps,
-	       job->until + 1 < job->plan.n_steps ? " (the run stops after --until)" : "");
+	size_t count[4] = { 0 };
+	for (size_t i = 0; i < job->plan.n_steps; i++)
+		count[job->plan.steps[i].kind]++;
+	printf("# %s: %zu steps (%zu builds, %zu improves, %zu jumps, %zu scripts)%s\n",
+	       bootstrap_layout_name(job->layout), job->plan.n_steps, count[PLAN_BUILD], count[PLAN_IMPROVE],
+	       count[PLAN_JUMP], count[PLAN_SCRIPT],
+	       job->until + 1 < job->plan.n_steps ? "; the run stops after --until" : "");
 	for (size_t i = 0; i < job->plan.n_steps; i++) {
 		const struct plan_step *s = &job->plan.steps[i];
-		printf("%4zu %-6s %s%s\n", i + 1, s->stage, s->name, i > job->until ? "  (after --until: not run)" : "");
+		static const char *const kinds[] = { "script", "build", "improve", "jump" };
+		printf("%4zu %-6s %-7s %s%s\n", i + 1, s->stage, kinds[s->kind], s->name,
+		       i > job->until ? "  (after --until: not run)" : "");
 		for (size_t k = 0; k < s->n_distfiles; k++) {
 			const struct distfile *d = bootstrap_find_distfile(files, n_files, s->distfiles[k]);
 			const char *state = "not in any manifest";
@@ -79,7 +86,7 @@ void bootstrap_print_plan(const struct bootstrap_job *job, const struct manifest
 				state = rc == -ENOENT ? "missing" : rc ? "unreadable"
 					: memcmp(digest, d->sha256, SHA256_BYTES) ? "BAD (hash differs)" : "verified";
 			}
-			printf("         %s  %s\n", s->distfiles[k], state);
+			printf("                 %s  %s\n", s->distfiles[k], state);
 		}
 	}
 }

@@ -35,6 +35,7 @@ struct boot_options {
 	uint64_t ram;
 	double timeout; /* seconds, 0 = none */
 	double stall_timeout; /* seconds without console output, 0 = none */
+	double idle_exit;     /* end the run when the guest idles this long, 0 = never */
 	enum boot_entry entry;
 	bool quiet;
 	bool firmware;  /* boot the first disk through lbvm's firmware */
@@ -48,14 +49,15 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: lbvm boot --kernel FILE [--initrd FILE] [--append STRING] [--memory SIZE]\n"
 		"                 [--disk FILE[,ro]]... [--serial-log FILE] [--timeout SECONDS]\n"
-		"                 [--stall-timeout SECONDS]\n"
+		"                 [--stall-timeout SECONDS] [--idle-exit SECONDS]\n"
 		"                 [--entry auto|32|64] [--quiet]\n"
 		"       lbvm boot --firmware --disk FILE[,ro] [--disk FILE[,ro]] [--memory SIZE] ...\n"
 		"Boots a Linux bzImage in a KVM micro-VM; COM1 is the console (stdin in, stdout out).\n"
 		"Each --disk is a raw image on an AHCI SATA port (sda, sdb, ... in order); ',ro' refuses writes.\n"
 		"--firmware boots the first disk's boot sector through lbvm's own BIOS instead (INT 13h/10h/15h);\n"
 		"its disks are the IDE master and slave, and --memory defaults to 4G.\n"
-		"On a terminal, Ctrl-A x stops the run. Exit status: 0 power-off/halt/reboot, 2 bad input,\n"
+		"--idle-exit ends the run when the console is quiet and the guest waits idle that long.\n"
+		"On a terminal, Ctrl-A x stops the run. Exit status: 0 power-off/halt/reboot/idle, 2 bad input,\n"
 		"3 kernel panic, 4 timeout, 5 guest crash, 6 stopped by the user, 9 no console output for\n"
 		"--stall-timeout, 1 internal error.\n");
 }
@@ -90,7 +92,7 @@ static int parse_options(int argc, char **argv, struct boot_options *o)
 		{ "serial-log", required_argument, NULL, 'l' }, { "timeout", required_argument, NULL, 't' },
 		{ "entry", required_argument, NULL, 'e' },    { "quiet", no_argument, NULL, 'q' },
 		{ "disk", required_argument, NULL, 'd' },    { "stall-timeout", required_argument, NULL, 's' },
-		{ "firmware", no_argument, NULL, 'f' },
+		{ "firmware", no_argument, NULL, 'f' },       { "idle-exit", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },           { 0, 0, 0, 0 },
 	};
 	memset(o, 0, sizeof(*o));
@@ -129,15 +131,16 @@ static int parse_options(int argc, char **argv, struct boot_options *o)
 			o->ram_given = true;
 			break;
 		case 't':
-		case 's': {
+		case 's':
+		case 'I': {
 			errno = 0;
 			double v = strtod(optarg, &end);
+			const char *name = c == 't' ? "--timeout" : c == 's' ? "--stall-timeout" : "--idle-exit";
 			if (errno || end == optarg || *end || !(v > 0) || v > 1e9) {
-				diag_error("%s '%s': expected a positive number of seconds",
-					   c == 't' ? "--timeout" : "--stall-timeout", optarg);
+				diag_error("%s '%s': expected a positive number of seconds", name, optarg);
 				return -1;
 			}
-			*(c == 't' ? &o->timeout : &o->stall_timeout) = v;
+			*(c == 't' ? &o->timeout : c == 's' ? &o->stall_timeout : &o->idle_exit) = v;
 			break;
 		}
 		case 'e':
@@ -176,26 +179,13 @@ static int parse_options(int argc, char **argv, struct boot_options *o)
 	return 0;
 }
 
-/* Open every --disk; on failure print the one line, close what was opened and return -1. */
+/* Open and lock every --disk; on failure print the one line and return -1 (nothing stays open). */
 static int open_disks(const struct boot_options *o, struct disk_image **disks)
 {
-	for (unsigned i = 0; i < o->ndisks; i++) {
-		char *path = NULL;
-		bool ro = false;
-		uint64_t size = 0;
-		int rc = disk_image_parse_spec(o->disk_specs[i], &path, &ro);
-		if (rc == 0)
-			rc = disk_image_open(path, ro, &disks[i], &size);
-		if (rc < 0) {
-			char msg[512];
-			disk_image_strerror(msg, sizeof(msg), path ? path : o->disk_specs[i], rc, size);
-			diag_error("--disk: %s", msg);
-			free(path);
-			while (i--)
-				disk_image_close(disks[i]);
-			return -1;
-		}
-		free(path);
+	struct error err = { 0 };
+	if (disk_image_open_all(o->disk_specs, o->ndisks, disks, &err) < 0) {
+		diag_error("--disk: %s", err.msg);
+		return -1;
 	}
 	return 0;
 }
@@ -219,6 +209,15 @@ static int check_boot_sector(const struct boot_options *o, struct disk_image *di
 	return 0;
 }
 
+/* --idle-exit: the guest waits for input; that is the end of this run. */
+static void on_idle(void *ctx, double idle_s)
+{
+	struct session *s = ctx;
+	char why[96];
+	snprintf(why, sizeof(why), "the guest was idle for %.1f s (--idle-exit)", idle_s);
+	machine_stop(session_machine(s), MACHINE_DONE, why);
+}
+
 /* The machine for the options, the guest placed in it (a kernel, or the firmware when `in` is NULL), run
  * to its end. Returns the exit status. */
 static int run(const struct boot_options *o, struct boot_inputs *in, int64_t epoch, struct disk_image **disks)
@@ -231,8 +230,11 @@ static int run(const struct boot_options *o, struct boot_inputs *in, int64_t epo
 		.forward_stdin = true,
 		.quiet = o->quiet,
 		.first_stage = o->firmware ? "firmware and boot loader" : NULL,
+		.idle_after = o->idle_exit,
+		.on_idle = on_idle,
 	};
 	static struct session s;
+	so.ctx = &s;
 	struct error err = { 0 };
 	if (session_open(&s, &so, &err) < 0) {
 		diag_error("%s", err.msg);

@@ -2,7 +2,10 @@
  * with `pci=conf1`. A host bridge sits at 00:00.0; devices register at the next free slot with up to six
  * 32-bit memory BARs. The host claims ONE window on the MMIO bus (LAYOUT_PCI_MMIO..LAYOUT_PCI_MMIO_END)
  * and forwards each access to the BAR that decodes it now, so the guest may move BARs freely.
- * INTx: slot N's INTA is IOAPIC pin LAYOUT_IRQ_PCI_FIRST + (N % 8), level-triggered and shared. */
+ * INTx: slot N's INTx# (x = A..D) is IOAPIC pin LAYOUT_IRQ_PCI_FIRST + (N + x) % 8, level-triggered and
+ * shared (pci_intx_gsi; the MP table and ACPI's _PRT say the same).
+ * Port 0xcf9, a byte inside the configuration window, is the PC chipset's reset control register: a byte
+ * access there goes to the handler the machine attaches (pci_host_attach_port_cf9), as on a PC. */
 #ifndef LBVM_DEVICES_PCI_H
 #define LBVM_DEVICES_PCI_H
 
@@ -75,12 +78,12 @@ struct pci_host {
 	struct bus *io, *mmio;
 	struct irq_line intx;             /* .set/.opaque used; .gsi is chosen per device */
 	uint32_t config_address;          /* port 0xcf8 */
-	uint8_t reset_control;            /* port 0xcf9, a byte inside that dword */
-	void (*reset)(void *opaque);      /* the guest asked for a reset through 0xcf9 (may be NULL) */
-	void *reset_opaque;
 	struct pci_device *slots[PCI_SLOTS];
 	unsigned pin_count[PCI_INTX_PINS]; /* devices asserting each shared pin */
 	uint64_t next_mmio;               /* where the next BAR is placed */
+	bus_read_fn cf9_read;             /* byte accesses to port 0xcf9, or NULL */
+	bus_write_fn cf9_write;
+	void *cf9_dev;
 };
 
 /* One row of the INTx routing table, for MP-table interrupt entries. */
@@ -91,7 +94,6 @@ struct pci_intx_route {
 };
 
 /* Claim 0xcf8..0xcff on `io` and the PCI MMIO window on `mmio`, register the host bridge at 00:00.0.
- * A byte written to 0xcf9 is the chipset's reset control register: RST_CPU (bit 2) calls host->reset.
  * `intx` carries the machine's set-level callback. 0 or -errno (-EBUSY when a window is taken). */
 int pci_host_init(struct pci_host *host, struct bus *io, struct bus *mmio, struct irq_line intx);
 void pci_host_destroy(struct pci_host *host);
@@ -105,8 +107,16 @@ int pci_host_register(struct pci_host *host, const struct pci_device_info *info,
 
 /* The device's INTx level (1 asserted). Honours COMMAND.INTX_DISABLE; shared pins are ORed. */
 void pci_device_set_intx(struct pci_device *dev, int level);
+/* Whether the guest lets the device master the bus (COMMAND.BME): without it a device must not touch
+ * guest memory (no DMA, no FIS delivery). */
+bool pci_device_bus_master(const struct pci_device *dev);
 /* Current guest-physical base of a BAR (as the guest programmed it). */
 uint64_t pci_device_bar_addr(const struct pci_device *dev, unsigned bar);
+
+/* The IOAPIC pin of slot `slot`'s interrupt pin `pin` (PCI_INTA .. PCI_INTA + 3). */
+unsigned pci_intx_gsi(unsigned slot, unsigned pin);
+/* Hand byte accesses to port 0xcf9 (the reset control register) to another device. */
+void pci_host_attach_port_cf9(struct pci_host *host, bus_read_fn read, bus_write_fn write, void *dev);
 
 /* Fill up to `max` routes (devices with an interrupt pin, by slot); returns how many exist. */
 size_t pci_host_intx_routes(const struct pci_host *host, struct pci_intx_route *out, size_t max);

@@ -23,7 +23,7 @@ int sysa_add_steps(const struct tree2021 *t, struct plan *plan, struct error *er
 	for (size_t i = 0; rc == 0 && i < calls.n; i++) {
 		char begin[512];
 		snprintf(begin, sizeof(begin), " +> kaem --file %s.kaem", calls.calls[i].package);
-		if (!plan_add(plan, SYSA_STAGE, calls.calls[i].package, calls.calls[i].package, NULL, PLAN_SCRIPT, begin,
+		if (!plan_add(plan, SYSA_STAGE, calls.calls[i].package, calls.calls[i].package, NULL, PLAN_BUILD, begin,
 			      NULL, err))
 			rc = err->code;
 	}

@@ -171,10 +171,10 @@ START_TEST(e820_is_the_machines_map)
 	struct e820_range r[FW_E820_MAX];
 	unsigned n = read_e820(r, FW_E820_MAX);
 	const struct e820_range want[] = {
-		{ 0, 0x9fc00, 1 },  { 0x9fc00, 0x400, 2 }, { 0xf0000, 0x10000, 2 },
+		{ 0, 0x9fc00, 1 },  { 0x9fc00, 0x400, 2 }, { 0xe0000, 0x10000, 2 }, { 0xf0000, 0x10000, 2 },
 		{ 0x100000, 0xc0000000 - 0x100000, 1 },   { 0x100000000, 1 * GiB, 1 },
 	};
-	ck_assert_uint_eq(n, 5);
+	ck_assert_uint_eq(n, 6);
 	for (unsigned i = 0; i < n; i++) {
 		ck_assert_uint_eq(r[i].addr, want[i].addr);
 		ck_assert_uint_eq(r[i].size, want[i].size);
@@ -185,12 +185,17 @@ START_TEST(e820_is_the_machines_map)
 	for (unsigned i = 0; i < n; i++)
 		covered |= r[i].type == E820_TYPE_RAM && r[i].addr <= 0x100000 && r[i].addr + r[i].size >= 0xbc000000;
 	ck_assert(covered);
-	/* The firmware itself is reserved, so no kernel that reads the map takes it. */
-	int fw_reserved = 0;
-	for (unsigned i = 0; i < n; i++)
+	/* The firmware itself and the ACPI tables below it are reserved, so no kernel that reads the map
+	 * takes them. */
+	int fw_reserved = 0, acpi_reserved = 0;
+	for (unsigned i = 0; i < n; i++) {
 		fw_reserved |= r[i].type == E820_TYPE_RESERVED && r[i].addr <= LAYOUT_FIRMWARE &&
 			       r[i].addr + r[i].size >= LAYOUT_FIRMWARE + LAYOUT_FIRMWARE_SIZE;
+		acpi_reserved |= r[i].type == E820_TYPE_RESERVED && r[i].addr <= LAYOUT_ACPI &&
+				 r[i].addr + r[i].size >= LAYOUT_ACPI + LAYOUT_ACPI_SIZE;
+	}
 	ck_assert(fw_reserved);
+	ck_assert(acpi_reserved);
 }
 END_TEST
 
@@ -199,8 +204,8 @@ START_TEST(e820_of_a_small_machine)
 	ck_assert_int_eq(firmware_load(&mem, 256 * MiB, 1), 0);
 	struct e820_range r[FW_E820_MAX];
 	unsigned n = read_e820(r, FW_E820_MAX);
-	ck_assert_uint_eq(n, 4);
-	ck_assert_uint_eq(r[3].addr + r[3].size, 256 * MiB); /* exactly the RAM there is, nothing above */
+	ck_assert_uint_eq(n, 5);
+	ck_assert_uint_eq(r[4].addr + r[4].size, 256 * MiB); /* exactly the RAM there is, nothing above */
 	ck_assert_uint_eq(ram[LAYOUT_FW_TABLES + FW_TAB_DISKS], 1);
 	ck_assert_int_eq(firmware_load(&mem, 256 * MiB, INT13_MAX_DISKS + 1), -EINVAL);
 	/* Guest RAM too small to hold the firmware: refused, not written past. */

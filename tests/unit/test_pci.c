@@ -124,39 +124,6 @@ START_TEST(conf1_probe)
 }
 END_TEST
 
-static unsigned resets;
-static void count_reset(void *opaque)
-{
-	(void)opaque;
-	resets++;
-}
-
-/* 0xcf9, a byte inside the address dword: the reset control register (Linux's reboot=pci writes 02h, then
- * 06h). Only RST_CPU resets; the configuration address is not touched. */
-START_TEST(reset_control_at_0xcf9)
-{
-	resets = 0;
-	host.reset = count_reset;
-	uint32_t a = 0x80000800u, v = 0;
-	ck_assert(bus_write(&io, 0xcf8, &a, 4));
-	uint8_t b = 0x02;
-	ck_assert(bus_write(&io, 0xcf9, &b, 1));
-	ck_assert_uint_eq(resets, 0);
-	b = 0;
-	ck_assert(bus_read(&io, 0xcf9, &b, 1));
-	ck_assert_uint_eq(b, 0x02);
-	b = 0x06;
-	ck_assert(bus_write(&io, 0xcf9, &b, 1));
-	ck_assert_uint_eq(resets, 1);
-	ck_assert(bus_read(&io, 0xcf8, &v, 4));
-	ck_assert_uint_eq(v, 0x80000800u);
-	/* Without a hook nothing happens. */
-	host.reset = NULL;
-	ck_assert(bus_write(&io, 0xcf9, &b, 1));
-	ck_assert_uint_eq(resets, 1);
-}
-END_TEST
-
 START_TEST(host_bridge_and_absent_devices)
 {
 	ck_assert_uint_eq(cfg_read(0, 0, 4), 0x00081b36u);
@@ -332,7 +299,6 @@ int main(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, conf1_probe);
-	tcase_add_test(tc, reset_control_at_0xcf9);
 	tcase_add_test(tc, host_bridge_and_absent_devices);
 	tcase_add_test(tc, registration_places_bars_and_interrupt_line);
 	tcase_add_test(tc, bar_sizing_and_moves);

@@ -33,7 +33,7 @@ elif grep -q "LBVM-BOOT: FAIL" "$log" || ! grep -q "failures=00000000" "$log"; t
 	fail "the boot sector reports failures"; show "$WORK/testboot"
 elif ! grep -q "e820 0000000000100000 00000000BFF00000 00000001" "$log" ||
 	! grep -q "e820 0000000100000000 0000000040000000 00000001" "$log" ||
-	[ "$(grep -c 'LBVM-BOOT: e820 ' "$log")" != 5 ]; then
+	[ "$(grep -c 'LBVM-BOOT: e820 ' "$log")" != 6 ]; then
 	fail "INT 15h E820 is not the 4 GiB machine's map (3 GiB contiguous from 1 MiB, 1 GiB from 4 GiB)"; show "$WORK/testboot"
 elif ! grep -q "a20 query al,cf=00000001 00000000 00000000" "$log"; then
 	fail "A20 calls"; show "$WORK/testboot"
