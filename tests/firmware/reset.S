@@ -32,14 +32,42 @@ _start:
 	movb $0xfe, %al
 	outb %al, $0x64
 	.else
-	lidt idt_none + 0x7c00          /* no IDT at all: the next exception shuts the CPU down */
-	int $0x03
+	/* A triple fault that no hypervisor turns into something else: in protected mode, an IDT whose first 32
+	 * gates are 32-bit interrupt gates marked not present, and a divide error. Its gate is absent (#NP),
+	 * so is the #NP's (a double fault), so is the #DF's: the CPU shuts down. Not simpler ways, which KVM
+	 * nested on AMD (the test host) turns into something else: in real mode an IDT limit of 0 is ignored
+	 * (the vector still comes from the firmware's IVT); a software INT n is emulated to find its return
+	 * address (no NRIPS), and KVM's emulator gives up on a gate it cannot deliver (internal error). */
+	movw $IDT, %di
+	xorl %eax, %eax
+	movw $32, %cx
+4:	movl %eax, (%di)
+	movl $0x00000e00, 4(%di)        /* type 0Eh (32-bit interrupt gate), P = 0 */
+	addw $8, %di
+	loop 4b
+	lidt idt_desc + 0x7c00
+	lgdt gdt_desc + 0x7c00
+	movl %cr0, %eax
+	orb $0x01, %al
+	movl %eax, %cr0
+	ljmp $0x08, $pm + 0x7c00
+	.code32
+pm:	xorl %ebx, %ebx
+	divl %ebx
+	.code16
 	.endif
 3:	hlt
 	jmp 3b
-idt_none:
-	.word 0
-	.long 0
+	.set IDT, 0x1000                /* 32 gates, written above */
+idt_desc:
+	.word 32 * 8 - 1
+	.long IDT
+	.balign 8
+gdt:	.quad 0
+	.quad 0x00cf9a000000ffff        /* 08h: flat 32-bit code */
+gdt_desc:
+	.word gdt_desc - gdt - 1
+	.long gdt + 0x7c00
 msg:	.asciz "LBVM-BOOT: resetting\r\n"
 	.org 510
 	.byte 0x55, 0xaa
