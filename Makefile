@@ -22,11 +22,19 @@ LIBS     = $(shell pkg-config --libs $(PKGS)) -lpthread
 CHECK_LIBS = $(shell pkg-config --libs check)
 
 # Every .c in a layer folder is part of the program; cli/main.c alone holds main().
-LAYERS   := common vmm devices boot image sysa sysb sysc sources session bootstrap steps cli
+LAYERS   := common vmm devices boot image firmware kbs sysa sysb sysc sources session bootstrap steps cli
 LIB_SRCS := $(filter-out cli/main.c,$(wildcard $(addsuffix /*.c,$(LAYERS))))
-# Assembly: data built into the binary (.incbin, paths relative to the repository root).
-ASM_SRCS := $(wildcard $(addsuffix /*.S,$(LAYERS)))
+# Assembly: data built into the binary (.incbin, paths relative to the repository root). firmware/bios.S is
+# not lbvm's code but the guest's firmware, built by the rules below.
+ASM_SRCS := $(filter-out firmware/bios.S,$(wildcard $(addsuffix /*.S,$(LAYERS))))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(ASM_SRCS:%.S=$(BUILD)/%.o)
+
+# The guest firmware (firmware/bios.S, 16-bit real mode) is assembled with binutils, whatever CC is, and
+# linked into lbvm as data (firmware/embed.S). Its addresses come from common/layout.h through the preprocessor.
+FW_AS      ?= as
+FW_LD      ?= ld
+FW_OBJCOPY ?= objcopy
+FW_BIN     := $(BUILD)/firmware/bios.bin
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
@@ -56,6 +64,22 @@ $(BUILD)/%.o: %.S
 
 # What .incbin pulls in (make cannot see it in the -MMD dependencies).
 $(BUILD)/sources/builtin_data.o: $(wildcard sources/*.manifest)
+
+$(BUILD)/firmware/bios.elf: firmware/bios.S common/layout.h firmware/abi.h
+	@mkdir -p $(dir $@)
+	$(CC) -E -P -x assembler-with-cpp -I. -o $(@:.elf=.s) $<
+	$(FW_AS) --32 -o $(@:.elf=.o) $(@:.elf=.s)
+	$(FW_LD) -m elf_i386 -Ttext=0 -e fw_entry -o $@ $(@:.elf=.o)
+
+$(FW_BIN): $(BUILD)/firmware/bios.elf
+	$(FW_OBJCOPY) -O binary $< $@
+	@printf 'firmware: %d bytes of code and data in a %d-byte image, from %d lines of firmware/bios.S\n' \
+		0x$$(nm $< | sed -n 's/ T fw_code_end$$//p') $$(wc -c <$@) $$(wc -l <firmware/bios.S)
+
+# The image is a build output: its path depends on BUILD.
+$(BUILD)/firmware/embed.o: firmware/embed.S $(FW_BIN)
+	@mkdir -p $(dir $@)
+	$(CC) -c -DFIRMWARE_BIN='"$(FW_BIN)"' -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liblbvm.a
 	@mkdir -p $(dir $@)

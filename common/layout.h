@@ -1,20 +1,26 @@
 /* The guest-physical memory map and interrupt lines: the only place that names a guest address.
  *
- *   0x0000_0000  real-mode IVT and BIOS data area (RAM, left zero)
+ *   0x0000_0000  real-mode IVT and BIOS data area (left zero; filled by the firmware with --firmware)
  *   0x0000_0500  boot GDT                         (written by the loader, entry only)
  *   0x0000_7000  zero page (struct boot_params)
+ *   0x0000_7c00  with --firmware: the boot sector (LBA 0 of the first disk), the firmware's stack below it
  *   0x0000_9000  identity page tables for the 64-bit entry (PML4, PDPT, 4 PDs)
  *   0x0002_0000  kernel command line
  *   0x0009_fc00  MP floating pointer + MP config table (reserved in e820, where Linux scans)
  *   0x000e_0000  ACPI: RSDP (where Linux's legacy scan finds it), then RSDT, XSDT, FADT, FACS, MADT, DSDT
- *   0x000f_0000  legacy BIOS area (reserved in e820, empty)
+ *                (reserved in e820; written in both boot modes, 64 KiB, ends where the BIOS area starts)
+ *   0x000f_0000  legacy BIOS area (reserved in e820): empty, or with --firmware lbvm's firmware (64 KiB)
  *   0x0010_0000  protected-mode kernel (bzImage payload), then free RAM; initrd at the top of low RAM
  *   0xc000_0000  32-bit PCI hole: PCI MMIO window, IOAPIC, LAPIC, KVM's TSS; RAM resumes at 4 GiB
  */
 #ifndef LBVM_COMMON_LAYOUT_H
 #define LBVM_COMMON_LAYOUT_H
 
+#ifndef __ASSEMBLER__
 #include <stdint.h>
+#else
+#define UINT64_C(x) x /* the firmware's assembler source (firmware/bios.S) reads this map too */
+#endif
 
 #define KiB (UINT64_C(1) << 10)
 #define MiB (UINT64_C(1) << 20)
@@ -36,6 +42,21 @@
 #define LAYOUT_BIOS_AREA_SIZE    UINT64_C(0x00010000)
 #define LAYOUT_BASE_MEM_END      UINT64_C(0x0009fc00) /* end of usable conventional memory */
 #define LAYOUT_KERNEL            UINT64_C(0x00100000) /* protected-mode kernel load address (1 MiB) */
+
+/* Firmware mode (lbvm boot --firmware, firmware/bios.S): the PC's real-mode first MiB. */
+#define LAYOUT_IVT               UINT64_C(0x00000000) /* 256 real-mode interrupt vectors */
+#define LAYOUT_BDA               UINT64_C(0x00000400) /* BIOS data area (256 bytes) */
+#define LAYOUT_BOOT_SECTOR       UINT64_C(0x00007c00) /* LBA 0 of the first disk, entered at 0000:7C00 */
+#define LAYOUT_FW_STACK_TOP      UINT64_C(0x00007c00) /* the firmware's stack (0000:7C00), grows down */
+#define LAYOUT_EBDA              LAYOUT_MPTABLE       /* extended BIOS data area = the MP table's KiB */
+#define LAYOUT_FIRMWARE          LAYOUT_BIOS_AREA     /* the firmware image, 64 KiB, real-mode segment F000 */
+#define LAYOUT_FIRMWARE_SIZE     LAYOUT_BIOS_AREA_SIZE
+#define LAYOUT_FW_SEGMENT        0xf000               /* LAYOUT_FIRMWARE >> 4 */
+#define LAYOUT_FW_ENTRY          UINT64_C(0x000f0000) /* the vCPU's first instruction: F000:0000 */
+#define LAYOUT_FW_TABLES         UINT64_C(0x000fe000) /* written by lbvm before the first instruction:
+							 disk count, base memory, e820 map (firmware/abi.h) */
+#define LAYOUT_FW_INT13_FRAME    UINT64_C(0x000fe200) /* an INT 13h call's registers, read and answered by lbvm */
+#define LAYOUT_FW_RESET_VECTOR   UINT64_C(0x000ffff0) /* F000:FFF0: a jump here ends the run as a reboot */
 
 /* The 32-bit hole: guest RAM above 3 GiB is moved up to 4 GiB so devices can live here. */
 #define LAYOUT_PCI_HOLE          UINT64_C(0xc0000000)
@@ -62,17 +83,37 @@
 #define LAYOUT_PORT_RESET        0xcf9  /* reset control register (byte access), also the FADT's RESET_REG */
 #define LAYOUT_PORT_ACPI_PM1_EVT 0x600  /* ACPI PM1a event block: status (2 bytes), enable (2 bytes) */
 #define LAYOUT_PORT_ACPI_PM1_CNT 0x604  /* ACPI PM1a control block (2 bytes) */
+#define LAYOUT_PORT_PIC_MASTER   0x20   /* KVM's in-kernel 8259s: command port, data (mask) port at +1 */
+#define LAYOUT_PORT_PIC_SLAVE    0xa0
+#define LAYOUT_PORT_PIT          0x40   /* KVM's in-kernel 8254: channels 0..2, mode register at +3 */
+#define LAYOUT_PORT_SPEAKER      0x61   /* KVM's too (KVM_PIT_SPEAKER_DUMMY): PIT channel 2 gate and output */
+#define LAYOUT_PORT_SYSCTL_A     0x92   /* system control port A: A20 (always on), fast reset */
+#define LAYOUT_PORT_IDE_CMD      0x1f0  /* primary IDE channel, command block 0x1f0..0x1f7 (--firmware) */
+#define LAYOUT_PORT_IDE_CTL      0x3f6  /* its device control / alternate status register */
+#define LAYOUT_PORT_FW           0xfa0  /* the firmware's line to lbvm: +0 INT 13h call, +1 event */
 
 /* Interrupt lines (ISA IRQ n is IOAPIC pin n, as KVM's default routing has it). */
 #define LAYOUT_IRQ_COM1          4
 #define LAYOUT_IRQ_COM2          3
 #define LAYOUT_IRQ_RTC           8
 #define LAYOUT_IRQ_ACPI_SCI      9      /* ACPI's system control interrupt (level) */
+#define LAYOUT_IRQ_IDE           14
+#define LAYOUT_PIC_VECTOR_MASTER 0x08   /* where the firmware puts the 8259s: IRQ 0..7, as on a PC */
+#define LAYOUT_PIC_VECTOR_SLAVE  0x70   /* IRQ 8..15 */
 #define LAYOUT_IRQ_PCI_FIRST     16     /* PCI INTx lines use IOAPIC pins 16..23 */
 #define LAYOUT_IOAPIC_PINS       24
 
 /* APIC ids, as the MP table and the MADT name them. */
 #define LAYOUT_BSP_APIC_ID       0      /* the one vCPU's local APIC */
 #define LAYOUT_IOAPIC_ID         1      /* after the CPU's */
+
+#ifndef __ASSEMBLER__
+/* The areas of the first MiB that lbvm writes must not overlap: with --firmware the ACPI tables and the
+ * firmware image (with its tables at LAYOUT_FW_TABLES) share the top 128 KiB. */
+_Static_assert(LAYOUT_MPTABLE + LAYOUT_MPTABLE_SIZE <= LAYOUT_ACPI, "MP table below the ACPI area");
+_Static_assert(LAYOUT_ACPI + LAYOUT_ACPI_SIZE <= LAYOUT_FIRMWARE, "ACPI area below the firmware");
+_Static_assert(LAYOUT_FW_TABLES >= LAYOUT_FIRMWARE && LAYOUT_FW_TABLES < LAYOUT_FIRMWARE + LAYOUT_FIRMWARE_SIZE,
+	       "the firmware's tables inside its image");
+#endif
 
 #endif

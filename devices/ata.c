@@ -37,6 +37,7 @@
 #define ID_CFS_ENABLE_2      86
 #define ID_CSF_DEFAULT       87
 #define ID_UDMA              88
+#define ID_HW_RESET          93
 #define ID_LBA48_CAPACITY    100 /* 4 words */
 #define ID_SECTOR_SIZE       106
 #define ID_COMMAND_SET_3     119
@@ -77,6 +78,9 @@
 #define UDMA_MODES_0_6       0x007f
 #define MODE_SELECTED        0x0100 /* words 63 and 88: bit 8 + n marks mode n as selected */
 #define CYCLE_TIME_NS        120
+#define HW_RESET_VALID       0x4000 /* word 93: bit 14 one */
+#define HW_RESET_DEV0        0x000b /* device 0: bit 0 one, number set by jumper, diagnostics passed */
+#define HW_RESET_DEV1        0x0b00 /* device 1: bit 8 one, number set by jumper, PDIAG- asserted */
 
 /* Geometry reported for old software: 16 heads, 63 sectors per track, at most 16383 cylinders. */
 #define CHS_HEADS            16
@@ -111,7 +115,7 @@ void ata_drive_reset(struct ata_drive *drive)
 {
 	drive->write_cache = true;
 	drive->multiple = 0;
-	drive->udma_mode = 6;
+	drive->udma_mode = drive->parallel ? XFER_MODE_NONE : 6;
 	drive->mwdma_mode = XFER_MODE_NONE;
 	memset(&drive->ncq_error, 0, sizeof(drive->ncq_error));
 }
@@ -122,6 +126,13 @@ void ata_drive_init(struct ata_drive *drive, struct disk_image *disk, unsigned i
 	drive->disk = disk;
 	drive->index = index;
 	ata_drive_reset(drive);
+}
+
+void ata_drive_init_parallel(struct ata_drive *drive, struct disk_image *disk, unsigned index)
+{
+	ata_drive_init(drive, disk, index);
+	drive->parallel = true;
+	ata_drive_reset(drive); /* a legacy channel has no bus master: no DMA mode selected */
 }
 
 /* ATA strings: space padded, two characters per word, the first in the high byte. */
@@ -186,6 +197,17 @@ void ata_identify(const struct ata_drive *drive, uint16_t id[256])
 	id[ID_COMMAND_SET_3] = ID_VALID_BIT | CS3_READ_LOG_DMA;
 	id[ID_COMMAND_SET_4] = ID_VALID_BIT | CS3_READ_LOG_DMA;
 	id[ID_ROTATION_RATE] = NON_ROTATING;
+
+	if (drive->parallel) {
+		/* A parallel device behind a channel without a bus master: PIO only, none of SATA's words, and
+		 * the hardware reset result that tells a PATA host which device it is. */
+		id[ID_CAPABILITY] &= (uint16_t)~CAP_DMA;
+		id[ID_FIELD_VALID] = FIELD_64_70;
+		id[ID_MWDMA] = id[ID_UDMA] = 0;
+		id[ID_QUEUE_DEPTH] = id[ID_SATA_CAP] = 0;
+		id[ID_COMMAND_SET_3] = id[ID_COMMAND_SET_4] = ID_VALID_BIT;
+		id[ID_HW_RESET] = (uint16_t)(HW_RESET_VALID | (drive->index ? HW_RESET_DEV1 : HW_RESET_DEV0));
+	}
 
 	/* Integrity word: signature A5h, then the byte that makes all 512 bytes sum to zero. */
 	id[ID_INTEGRITY] = INTEGRITY_SIGNATURE;
@@ -429,6 +451,8 @@ static int set_features(struct ata_drive *drive, struct ata_tf *tf)
 	case SF_DISABLE_REVERTING:
 		return ok(tf);
 	case SF_SET_XFER_MODE:
+		if (drive->parallel && mode >= XFER_MWDMA_BASE)
+			return fail(tf, ATA_ERROR_ABRT); /* DMA modes: nothing on an IDE channel could use them */
 		if (mode >= XFER_UDMA_BASE && mode <= XFER_UDMA_BASE + 6) {
 			drive->udma_mode = (uint8_t)(mode - XFER_UDMA_BASE);
 			drive->mwdma_mode = XFER_MODE_NONE;

@@ -111,7 +111,8 @@ struct ata_ncq_error {
 
 struct ata_drive {
 	struct disk_image *disk;
-	unsigned index;          /* for the serial number */
+	unsigned index;          /* for the serial number; on a parallel channel 0 = master, 1 = slave */
+	bool parallel;           /* on a legacy IDE channel (ide.c): PIO only, no SATA or NCQ words */
 	bool write_cache;        /* SET FEATURES 02h/82h; when off every write is synced */
 	uint8_t multiple;        /* SET MULTIPLE MODE; 0 = READ/WRITE MULTIPLE refused */
 	uint8_t udma_mode;       /* selected Ultra DMA mode, 0xff when a PIO/MWDMA mode was chosen */
@@ -120,6 +121,8 @@ struct ata_drive {
 };
 
 void ata_drive_init(struct ata_drive *drive, struct disk_image *disk, unsigned index);
+/* The same for a device on a parallel IDE channel (ide.c); index 0 is the master, 1 the slave. */
+void ata_drive_init_parallel(struct ata_drive *drive, struct disk_image *disk, unsigned index);
 /* Power-on / hardware-reset defaults (keeps the image). */
 void ata_drive_reset(struct ata_drive *drive);
 

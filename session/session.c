@@ -82,9 +82,10 @@ int session_open(struct session *s, const struct session_options *o, struct erro
 		return -1;
 	}
 	s->have_out = true;
-	/* Until the kernel prints its first line it is being loaded and decompresses itself. */
+	/* Until the kernel prints its first line it is being loaded and decompresses itself (or, with the
+	 * firmware, a boot loader runs). */
 	pthread_mutex_lock(&s->timeline_lock);
-	timeline_begin(&s->timeline, "load and decompress the kernel");
+	timeline_begin(&s->timeline, o->first_stage ? o->first_stage : "load and decompress the kernel");
 	pthread_mutex_unlock(&s->timeline_lock);
 	return 0;
 }

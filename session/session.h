@@ -32,6 +32,7 @@ struct session_options {
 	bool console_to_stdout;
 	bool forward_stdin;
 	bool quiet;               /* no stage lines on stderr */
+	const char *first_stage;  /* the timeline's first stage; NULL: "load and decompress the kernel" */
 	/* The caller's view of the run, called on the vCPU thread (keep them short, never block): every
 	 * completed console line (CR and the kernel's timestamp removed), and every recognized event. */
 	void (*on_line)(void *ctx, const char *line);

@@ -9,6 +9,8 @@
 
 #include "boot/mptable.h"
 #include "common/exit_codes.h"
+#include "firmware/abi.h"
+#include "firmware/load.h"
 #include "vmm/cpuid.h"
 #include "common/layout.h"
 #include "vmm/vcpu_entry.h"
@@ -103,22 +105,42 @@ static void com2_tx(void *opaque, uint8_t byte, bool interrupt_driven)
 		m->hooks.guest_event(m->hooks.opaque, &ev);
 }
 
+/* Every way a guest resets the machine is a FATE_DEV_RESET: a reboot, or the panic that preceded it. */
 static void kbc_reset(void *opaque)
 {
 	struct machine *m = opaque;
 	decide(m, fate_device(&m->fate, FATE_DEV_RESET, "reset through the keyboard controller"));
 }
 
+/* The reset control register 0xcf9 (devices/acpi_pm.c, reached through the PCI host's window). */
 static void chipset_reset(void *opaque)
 {
 	struct machine *m = opaque;
 	decide(m, fate_device(&m->fate, FATE_DEV_RESET, "reset through the reset control register 0xcf9"));
 }
 
+/* System control port A's fast reset: a device event like the others, so fate decides it too. */
+static void port92_reset(void *opaque)
+{
+	struct machine *m = opaque;
+	decide(m, fate_device(&m->fate, FATE_DEV_RESET, "reset through port 92h (fast reset)"));
+}
+
 static void acpi_power_off(void *opaque)
 {
 	struct machine *m = opaque;
 	decide(m, fate_device(&m->fate, FATE_DEV_POWER_OFF, "ACPI S5 (soft off) through the PM1a control register"));
+}
+
+/* The firmware's events: a jump to the reset vector is a reset; a disk it cannot boot is lbvm's own
+ * verdict on the machine (like a failed entry), not an end the guest chose. */
+static void fw_event(void *opaque, unsigned event)
+{
+	struct machine *m = opaque;
+	if (event == FW_EVENT_RESET)
+		decide(m, fate_device(&m->fate, FATE_DEV_RESET, "the guest jumped to the reset vector (F000:FFF0)"));
+	else
+		machine_stop(m, MACHINE_CRASH, "the firmware found no bootable disk (LBA 0 unreadable or without 55 AA)");
 }
 
 static int add_devices(struct machine *m)
@@ -130,6 +152,7 @@ static int add_devices(struct machine *m)
 	uart_init(&m->com2, com2_irq, com2_tx, m);
 	i8042_init(&m->kbc, kbc_reset, m);
 	acpi_pm_init(&m->pm, sci, acpi_power_off, chipset_reset, m);
+	sysctl_a_init(&m->sysctl, port92_reset, m);
 	int rc = bus_add(&m->pio, LAYOUT_PORT_COM1, UART_PORTS, uart_io_read, uart_io_write, &m->com1, "com1");
 	if (!rc)
 		rc = bus_add(&m->pio, LAYOUT_PORT_COM2, UART_PORTS, uart_io_read, uart_io_write, &m->com2, "com2");
@@ -148,13 +171,39 @@ static int add_devices(struct machine *m)
 	if (!rc)
 		rc = bus_add(&m->pio, LAYOUT_PORT_ACPI_PM1_CNT, ACPI_PM_CNT_PORTS, acpi_pm_cnt_read, acpi_pm_cnt_write,
 			     &m->pm, "acpi-pm1-cnt");
+	if (!rc)
+		rc = bus_add(&m->pio, LAYOUT_PORT_SYSCTL_A, 1, sysctl_a_read, sysctl_a_write, &m->sysctl, "port92");
+	return rc;
+}
+
+/* Firmware mode: the disks on the primary IDE channel, and the firmware's port to lbvm. */
+static int add_firmware_devices(struct machine *m, struct disk_image **disks, unsigned ndisks)
+{
+	struct irq_line ide_irq = { .set = set_irq, .opaque = m, .gsi = LAYOUT_IRQ_IDE };
+	ide_init(&m->ide, disks, ndisks, ide_irq);
+	fw_service_init(&m->fw, &m->mem, disks, ndisks, fw_event, m);
+	int rc = bus_add(&m->pio, LAYOUT_PORT_IDE_CMD, IDE_CMD_PORTS, ide_cmd_read, ide_cmd_write, &m->ide,
+			 "ide-cmd");
+	if (!rc)
+		rc = bus_add(&m->pio, LAYOUT_PORT_IDE_CTL, IDE_CTL_PORTS, ide_ctl_read, ide_ctl_write, &m->ide,
+			     "ide-ctl");
+	if (!rc)
+		rc = bus_add(&m->pio, LAYOUT_PORT_FW, FW_PORT_COUNT, NULL, fw_service_io_write, &m->fw, "firmware");
 	return rc;
 }
 
 int machine_create(struct machine *m, const struct machine_config *cfg, struct error *err)
 {
 	memset(m, 0, sizeof(*m));
+	if (cfg->firmware && (cfg->ndisks == 0 || cfg->ndisks > IDE_DRIVES)) {
+		error_fail_status(err, EXIT_USAGE, -EINVAL, "the firmware boots from 1 or %d disks on the IDE channel, not %u",
+				  IDE_DRIVES, cfg->ndisks);
+		return -1;
+	}
 	m->hooks = cfg->hooks;
+	m->firmware = cfg->firmware;
+	m->ram_size = cfg->ram_size;
+	m->ndisks = cfg->ndisks;
 	m->vcpu_thread = pthread_self();
 	atomic_init(&m->end, MACHINE_RUNNING);
 	pthread_mutex_init(&m->end_lock, NULL);
@@ -201,7 +250,13 @@ int machine_create(struct machine *m, const struct machine_config *cfg, struct e
 	}
 	m->pci_ready = true;
 	pci_host_attach_port_cf9(&m->pci, acpi_pm_reset_read, acpi_pm_reset_write, &m->pm);
-	if (cfg->ndisks && (rc = ahci_create(&m->pci, &m->mem, cfg->disks, cfg->ndisks, &m->ahci)) < 0) {
+	if (cfg->firmware) {
+		if (add_firmware_devices(m, cfg->disks, cfg->ndisks) < 0) {
+			error_fail_status(err, EXIT_INTERNAL, -EINVAL, "device windows overlap");
+			machine_destroy(m);
+			return -1;
+		}
+	} else if (cfg->ndisks && (rc = ahci_create(&m->pci, &m->mem, cfg->disks, cfg->ndisks, &m->ahci)) < 0) {
 		error_fail_status(err, rc == -EINVAL ? EXIT_USAGE : EXIT_INTERNAL, -EINVAL, "cannot attach %u disks to the AHCI controller: %s", cfg->ndisks,
 			 strerror(-rc));
 		machine_destroy(m);
@@ -227,39 +282,91 @@ void machine_destroy(struct machine *m)
 	pthread_mutex_destroy(&m->end_lock);
 }
 
-int machine_load(struct machine *m, const struct boot_plan *plan, const uint8_t *kernel, const char *cmdline,
-		 struct error *err)
+/* The machine as an MP table describes it: the CPU, the IOAPIC and where each interrupt arrives. */
+static void mp_config(const struct machine *m, struct mptable_config *mp)
 {
-	struct mptable_config mp = { 0 };
-	cpuid_leaf1(m->kvm.cpuid, &mp.cpu_signature, &mp.cpu_features);
+	memset(mp, 0, sizeof(*mp));
+	cpuid_leaf1(m->kvm.cpuid, &mp->cpu_signature, &mp->cpu_features);
 	/* One MP-table interrupt entry per PCI device pin, so Linux routes INTx to the right IOAPIC pin. */
 	struct pci_intx_route routes[MPTABLE_MAX_PCI_IRQS];
 	size_t nroutes = m->pci_ready ? pci_host_intx_routes(&m->pci, routes, MPTABLE_MAX_PCI_IRQS) : 0;
 	for (size_t i = 0; i < nroutes && i < MPTABLE_MAX_PCI_IRQS; i++) {
-		mp.pci_irqs[i].slot = (uint8_t)routes[i].slot;
-		mp.pci_irqs[i].pin = (uint8_t)routes[i].pin;
-		mp.pci_irqs[i].ioapic_pin = (uint8_t)routes[i].gsi;
-		mp.npci_irqs++;
+		mp->pci_irqs[i].slot = (uint8_t)routes[i].slot;
+		mp->pci_irqs[i].pin = (uint8_t)routes[i].pin;
+		mp->pci_irqs[i].ioapic_pin = (uint8_t)routes[i].gsi;
+		mp->npci_irqs++;
 	}
-	/* ACPI's _PRT: every slot's four pins, where devices/pci.c routes them. */
-	struct acpi_config acpi = { .slp_typ_s5 = ACPI_PM_SLP_TYP_S5, .reset_value = ACPI_PM_RESET_VALUE };
+}
+
+/* The machine as its ACPI tables describe it (the same in both boot modes): the PM registers' S5 type,
+ * the reset register's value, and a _PRT with every slot's four pins where devices/pci.c routes them. */
+static void acpi_config_of(struct acpi_config *acpi)
+{
+	memset(acpi, 0, sizeof(*acpi));
+	acpi->slp_typ_s5 = ACPI_PM_SLP_TYP_S5;
+	acpi->reset_value = ACPI_PM_RESET_VALUE;
 	for (unsigned slot = 0; slot < PCI_SLOTS; slot++)
 		for (unsigned pin = PCI_INTA; pin < PCI_INTA + PCI_PINS_PER_SLOT; pin++)
-			if (acpi.npci_routes < ACPI_MAX_PCI_ROUTES)
-				acpi.pci_routes[acpi.npci_routes++] = (struct acpi_pci_route){
+			if (acpi->npci_routes < ACPI_MAX_PCI_ROUTES)
+				acpi->pci_routes[acpi->npci_routes++] = (struct acpi_pci_route){
 					.slot = (uint8_t)slot, .pin = (uint8_t)pin, .gsi = (uint8_t)pci_intx_gsi(slot, pin) };
-	if (boot_write(plan, &m->mem, kernel, cmdline, &mp, &acpi) < 0) {
-		error_fail_status(err, EXIT_USAGE, -EINVAL, "the kernel does not fit in guest RAM");
-		return -1;
-	}
-	struct vcpu_entry entry = { .long_mode = plan->entry64, .rip = plan->entry_rip, .rsi = plan->entry_rsi };
+}
+
+static int apply_entry(struct machine *m, const struct vcpu_entry *entry, struct error *err)
+{
 	const char *what = "";
-	int rc = vcpu_entry_apply(m->kvm.vcpu_fd, &entry, &what);
+	int rc = vcpu_entry_apply(m->kvm.vcpu_fd, entry, &what);
 	if (rc < 0) {
 		error_fail_status(err, EXIT_INTERNAL, -EINVAL, "%s failed: %s", what, strerror(-rc));
 		return -1;
 	}
 	return 0;
+}
+
+int machine_load(struct machine *m, const struct boot_plan *plan, const uint8_t *kernel, const char *cmdline,
+		 struct error *err)
+{
+	struct mptable_config mp;
+	mp_config(m, &mp);
+	struct acpi_config acpi;
+	acpi_config_of(&acpi);
+	if (boot_write(plan, &m->mem, kernel, cmdline, &mp, &acpi) < 0) {
+		error_fail_status(err, EXIT_USAGE, -EINVAL, "the kernel does not fit in guest RAM");
+		return -1;
+	}
+	struct vcpu_entry entry = {
+		.kind = plan->entry64 ? VCPU_ENTRY_LONG64 : VCPU_ENTRY_FLAT32,
+		.rip = plan->entry_rip,
+		.rsi = plan->entry_rsi,
+	};
+	return apply_entry(m, &entry, err);
+}
+
+int machine_load_firmware(struct machine *m, struct error *err)
+{
+	struct mptable_config mp;
+	mp_config(m, &mp);
+	struct acpi_config acpi;
+	acpi_config_of(&acpi);
+	/* The firmware's e820 reserves the ACPI area too, and Linux (kexec'd by a kernel the firmware booted)
+	 * finds the RSDP by its legacy scan of 0xe0000..0xfffff: the same power-off and reset registers as a
+	 * direct boot. The tables end below the firmware image at 0xf0000. */
+	int rc = firmware_load(&m->mem, m->ram_size, m->ndisks);
+	uint8_t *mpt = guest_mem_ptr(&m->mem, LAYOUT_MPTABLE, LAYOUT_MPTABLE_SIZE);
+	uint8_t *tables = guest_mem_ptr(&m->mem, LAYOUT_ACPI, LAYOUT_ACPI_SIZE);
+	if (rc == 0 && (!mpt || !tables || mptable_build(mpt, LAYOUT_MPTABLE_SIZE, (uint32_t)LAYOUT_MPTABLE, &mp) == 0 ||
+			acpi_build(tables, LAYOUT_ACPI_SIZE, LAYOUT_ACPI, &acpi, NULL) < 0))
+		rc = -EFAULT;
+	if (rc < 0) {
+		error_fail_status(err, EXIT_INTERNAL, rc, "cannot place the firmware in guest RAM: %s", strerror(-rc));
+		return -1;
+	}
+	struct vcpu_entry entry = {
+		.kind = VCPU_ENTRY_REAL16,
+		.cs = LAYOUT_FW_SEGMENT,
+		.rip = LAYOUT_FW_ENTRY - LAYOUT_FIRMWARE,
+	};
+	return apply_entry(m, &entry, err);
 }
 
 void machine_stop(struct machine *m, enum machine_end end, const char *detail)
@@ -424,15 +531,15 @@ int machine_describe_cpu(const struct machine *m, char *buf, size_t len)
 	struct kvm_sregs sregs;
 	if (ioctl(m->kvm.vcpu_fd, KVM_GET_REGS, &regs) < 0 || ioctl(m->kvm.vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
 		return -errno;
-	snprintf(buf, len, "rip=0x%llx rsp=0x%llx cr0=0x%llx cr3=0x%llx cr4=0x%llx efer=0x%llx exits=%llu",
-		 (unsigned long long)regs.rip, (unsigned long long)regs.rsp, (unsigned long long)sregs.cr0,
+	snprintf(buf, len, "cs=0x%x rip=0x%llx rsp=0x%llx cr0=0x%llx cr3=0x%llx cr4=0x%llx efer=0x%llx exits=%llu",
+		 sregs.cs.selector, (unsigned long long)regs.rip, (unsigned long long)regs.rsp, (unsigned long long)sregs.cr0,
 		 (unsigned long long)sregs.cr3, (unsigned long long)sregs.cr4, (unsigned long long)sregs.efer,
 		 (unsigned long long)m->exits);
 	size_t used = strlen(buf);
 	snprintf(buf + used, len - used, " samples user=%llu kernel=%llu idle=%llu stopped=%llu",
 		 (unsigned long long)m->samples[VCPU_USER], (unsigned long long)m->samples[VCPU_KERNEL],
 		 (unsigned long long)m->samples[VCPU_IDLE], (unsigned long long)m->samples[VCPU_STOPPED]);
-	const uint8_t *code = guest_mem_ptr(&m->mem, regs.rip, 16);
+	const uint8_t *code = guest_mem_ptr(&m->mem, sregs.cs.base + regs.rip, 16); /* real mode: CS base */
 	if (code) {
 		used = strlen(buf);
 		for (int i = 0; i < 16 && used + 4 < len; i++, used += 3)

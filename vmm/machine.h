@@ -1,7 +1,9 @@
 /* One lbvm machine: guest RAM, the KVM VM and vCPU, the I/O-port and MMIO buses with the legacy devices
- * (COM1 16550A for the console, COM2 for lbvm's events, i8042, CMOS RTC, ACPI's PM registers and the reset
- * control register, a PCI host bridge with an AHCI controller for the disks), and the run loop that serves
- * the vCPU's exits until the run ends.
+ * (COM1 16550A for the console, COM2 for lbvm's events, i8042, CMOS RTC, port 92h, ACPI's PM registers and
+ * the reset control register, a PCI host bridge; the disks on an AHCI controller, or with the firmware on
+ * the IDE channel), and the run loop that serves the vCPU's exits until the run ends.
+ * A machine starts either in a kernel (machine_load: the boot protocol's entry) or in lbvm's firmware
+ * (machine_load_firmware: real mode, which boots LBA 0 of the first disk).
  * How it ends is decided once (the first reason wins) and can be requested from any thread. The guest's
  * own ends (power-off, reset, halt, panic) are decided from device events and samples of the vCPU's state
  * (vmm/fate.h); console text only explains them. */
@@ -21,8 +23,11 @@
 #include "devices/bus.h"
 #include "devices/cmos_rtc.h"
 #include "devices/i8042.h"
+#include "devices/ide.h"
 #include "devices/pci.h"
+#include "devices/sysctl_a.h"
 #include "devices/uart16550.h"
+#include "firmware/service.h"
 #include "vmm/console_watch.h"
 #include "vmm/fate.h"
 #include "vmm/guest_events.h"
@@ -57,7 +62,13 @@ struct machine {
 	struct acpi_pm pm;
 	struct pci_host pci;
 	bool pci_ready;
-	struct ahci *ahci;           /* NULL without disks */
+	struct sysctl_a sysctl;      /* port 92h */
+	struct ahci *ahci;           /* NULL without disks or with the firmware */
+	bool firmware;               /* firmware mode: the disks on the IDE channel, the firmware's port */
+	struct ide_channel ide;
+	struct fw_service fw;
+	uint64_t ram_size;
+	unsigned ndisks;
 	struct machine_hooks hooks;
 
 	/* vCPU thread only: console lines, COM2 lines, and how the run ends. */
@@ -89,6 +100,7 @@ struct machine_config {
 	struct machine_hooks hooks;
 	struct disk_image **disks;   /* the guest's sda, sdb, ... (stay the caller's) */
 	unsigned ndisks;
+	bool firmware;               /* boot through lbvm's firmware: at most IDE_DRIVES disks, on IDE */
 };
 
 /* Build the machine. 0, or -1 with *err filled (exit code and one line for the user). */
@@ -99,6 +111,10 @@ void machine_destroy(struct machine *m);
  * The initrd, if any, must already be at plan->initrd_addr. 0 or -1 with *err filled. */
 int machine_load(struct machine *m, const struct boot_plan *plan, const uint8_t *kernel, const char *cmdline,
 		 struct error *err);
+
+/* Put lbvm's firmware (and the MP table) into guest RAM and the vCPU in real mode at its entry; the
+ * firmware then boots LBA 0 of the first disk. For a machine made with cfg->firmware. 0 or -1 with *err. */
+int machine_load_firmware(struct machine *m, struct error *err);
 
 /* Run the vCPU on the calling thread until the run ends; returns how it ended. */
 enum machine_end machine_run(struct machine *m);

@@ -54,6 +54,25 @@ expect cmdline-too-long 2 "command line" --kernel "$K64" --append "$(head -c 300
 SOURCE_DATE_EPOCH=tuesday expect bad-source-date-epoch 2 "SOURCE_DATE_EPOCH" --kernel "$K64"
 expect serial-log-unwritable 2 "--serial-log" --kernel "$K64" --initrd "$tmp/initrd" --serial-log "$tmp/no/such/dir/log"
 
+# --firmware boots a disk: no kernel options, one or two disks, a boot sector on the first.
+truncate -s 1M "$tmp/blank.img"
+cp "$tmp/blank.img" "$tmp/boot.img"
+printf '\125\252' | dd of="$tmp/boot.img" bs=1 seek=510 conv=notrunc 2>/dev/null
+printf 'x' >"$tmp/odd.img"
+expect firmware-no-disk 2 "needs a --disk" --firmware
+expect firmware-with-kernel 2 "--kernel does not go with --firmware" --firmware --disk "$tmp/boot.img" --kernel "$K64"
+expect firmware-with-initrd 2 "--initrd does not go with --firmware" --firmware --disk "$tmp/boot.img" --initrd "$tmp/initrd"
+expect firmware-with-append 2 "--append does not go with --firmware" --firmware --disk "$tmp/boot.img" --append x
+expect firmware-with-entry 2 "--entry does not go with --firmware" --firmware --disk "$tmp/boot.img" --entry 32
+expect firmware-three-disks 2 "at most 2 disks" --firmware --disk "$tmp/boot.img" --disk "$tmp/blank.img" --disk "$tmp/blank.img"
+expect firmware-no-boot-sector 2 "no boot sector" --firmware --disk "$tmp/blank.img"
+expect firmware-missing-disk 2 "No such file" --firmware --disk "$tmp/nope.img"
+expect firmware-odd-disk 2 "--disk" --firmware --disk "$tmp/odd.img"
+expect firmware-bad-memory 2 "--memory" --firmware --disk "$tmp/boot.img" --memory 5Q
+expect kernel-or-firmware 2 "--kernel FILE is required (or --firmware" --memory 1G
+
+if "$LBVM" boot --help | grep -q -- "--firmware"; then echo "PASS boot-help-firmware"; else echo "FAIL boot-help-firmware"; fi
+
 # disk images are locked (docs/security.md): one image given twice, under another name, is refused ...
 head -c 1048576 /dev/zero >"$tmp/disk.img"
 ln "$tmp/disk.img" "$tmp/disk-link.img"

@@ -23,9 +23,18 @@
 
 #include "common/exit_codes.h"
 #include "common/sandbox.h"
+#include "common/guest_mem.h"
+#include "common/layout.h"
+#include "devices/acpi_pm.h"
 #include "devices/cmos_rtc.h"
+#include "devices/disk_image.h"
 #include "devices/i8042.h"
+#include "devices/ide.h"
+#include "devices/sysctl_a.h"
 #include "devices/uart16550.h"
+#include "firmware/abi.h"
+#include "firmware/int13.h"
+#include "firmware/service.h"
 #include "vmm/console_watch.h"
 
 struct job {
@@ -274,6 +283,93 @@ static void drive_device_models(struct job *j)
 		console_watch_byte(&w, (uint8_t)*c);
 }
 
+/* The firmware mode's devices (lbvm boot --firmware) on the vCPU thread: port 92h, ACPI's PM and reset
+ * registers, the IDE channel (IDENTIFY, PIO read and write, FLUSH CACHE) and the firmware's INT 13h
+ * service (extended read and write), on a disk image whose descriptor the sandbox was given. */
+#define FW_RAM_BYTES (1024 * KiB)
+#define FW_DAP       0x6000u
+#define FW_BUF       0x10000u
+static struct disk_image *fw_disk;
+static uint8_t *fw_ram;
+
+static void ide_out(struct ide_channel *ch, unsigned reg, uint8_t v) { ide_cmd_write(ch, reg, &v, 1); }
+
+static uint8_t ide_status(struct ide_channel *ch)
+{
+	uint8_t v = 0;
+	ide_cmd_read(ch, IDE_REG_STATUS, &v, 1);
+	return v;
+}
+
+static void ide_command(struct job *j, struct ide_channel *ch, uint8_t cmd, bool out)
+{
+	ide_out(ch, IDE_REG_DEVICE, IDE_DEV_OBS | IDE_DEV_LBA);
+	ide_out(ch, IDE_REG_NSECT, 1);
+	ide_out(ch, IDE_REG_LBAL, 3);
+	ide_out(ch, IDE_REG_LBAM, 0);
+	ide_out(ch, IDE_REG_LBAH, 0);
+	ide_out(ch, IDE_REG_STATUS, cmd);
+	for (unsigned i = 0; i < 256; i++) {
+		uint16_t w = (uint16_t)i;
+		if (out)
+			ide_cmd_write(ch, IDE_REG_DATA, &w, 2);
+		else
+			ide_cmd_read(ch, IDE_REG_DATA, &w, 2);
+	}
+	if (ide_status(ch) & 0x01) /* ERR */
+		j->result = -1;
+}
+
+static void int13_ext(struct fw_service *svc, uint8_t fn)
+{
+	memset(fw_ram + FW_DAP, 0, 16);
+	fw_ram[FW_DAP] = 16;
+	fw_ram[FW_DAP + 2] = 2;                  /* two sectors ... */
+	fw_ram[FW_DAP + 7] = FW_BUF >> 12;       /* ... at FW_BUF >> 4 : 0 ... */
+	fw_ram[FW_DAP + 8] = 5;                  /* ... from LBA 5 */
+	struct int13_frame f = { .ax = (uint16_t)(fn << 8), .dx = 0x80, .ds = FW_DAP >> 4, .si = FW_DAP & 15 };
+	uint8_t raw[FW_FRAME_SIZE];
+	int13_frame_encode(raw, &f);
+	memcpy(fw_ram + LAYOUT_FW_INT13_FRAME, raw, sizeof(raw));
+	uint8_t any = 0;
+	fw_service_io_write(svc, FW_PORT_INT13, &any, 1);
+}
+
+static void drive_firmware_devices(struct job *j)
+{
+	struct sysctl_a port92;
+	sysctl_a_init(&port92, noop_reset, NULL);
+	uint8_t v = SYSCTL_A_RESET;
+	sysctl_a_write(&port92, 0, &v, 1);
+	sysctl_a_read(&port92, 0, &v, 1);
+	struct acpi_pm pm;
+	acpi_pm_init(&pm, (struct irq_line){ .set = noop_irq }, noop_reset, noop_reset, NULL);
+	v = ACPI_PM_RESET_VALUE;
+	acpi_pm_reset_write(&pm, 0, &v, 1);
+	uint16_t cnt = (uint16_t)(ACPI_PM1_SLP_EN | ACPI_PM_SLP_TYP_S5 << ACPI_PM1_SLP_TYP_SHIFT);
+	acpi_pm_cnt_write(&pm, 0, &cnt, 2);
+
+	struct ide_channel ch;
+	ide_init(&ch, &fw_disk, 1, (struct irq_line){ .set = noop_irq, .gsi = LAYOUT_IRQ_IDE });
+	ide_command(j, &ch, 0xec, false); /* IDENTIFY DEVICE */
+	ide_command(j, &ch, 0x20, false); /* READ SECTORS */
+	ide_command(j, &ch, 0x30, true);  /* WRITE SECTORS */
+	ide_out(&ch, IDE_REG_STATUS, 0xe7); /* FLUSH CACHE */
+	if (ide_status(&ch) & 0x01)
+		j->result = -1;
+
+	struct guest_mem mem;
+	guest_mem_wrap(&mem, fw_ram, FW_RAM_BYTES);
+	struct fw_service svc;
+	fw_service_init(&svc, &mem, &fw_disk, 1, NULL, NULL);
+	int13_ext(&svc, 0x42);
+	int13_ext(&svc, 0x43);
+	struct int13_frame f;
+	int13_frame_decode(&f, fw_ram + LAYOUT_FW_INT13_FRAME);
+	if (f.flags & FW_FRAME_CF)
+		j->result = -1;
+}
+
 /* ---- tests ---- */
 
 START_TEST(every_kind_has_a_name)
@@ -367,6 +463,26 @@ START_TEST(vcpu_runs_the_device_models)
 }
 END_TEST
 
+START_TEST(vcpu_runs_the_firmware_devices)
+{
+	char path[] = "/tmp/lbvm-sandbox-disk-XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, 64 * 512), 0);
+	close(fd);
+	ck_assert_int_eq(disk_image_open(path, false, &fw_disk, NULL), 0);
+	fw_ram = calloc(1, FW_RAM_BYTES);
+	ck_assert_ptr_nonnull(fw_ram);
+	struct job j = job_of(SANDBOX_VCPU, drive_firmware_devices);
+	j.fds.disk_fds[0] = fw_disk->fd;
+	j.fds.ndisks = 1;
+	expect_survives(&j);
+	free(fw_ram);
+	disk_image_close(fw_disk);
+	unlink(path);
+}
+END_TEST
+
 START_TEST(console_in_reads_stdin_only)
 {
 	int p[2], q[2];
@@ -419,6 +535,7 @@ int main(void)
 	tcase_add_test(tc, writes_only_to_its_descriptors);
 	tcase_add_test(tc, vcpu_kvm_ioctls_and_disks_on_its_descriptors_only);
 	tcase_add_test(tc, vcpu_runs_the_device_models);
+	tcase_add_test(tc, vcpu_runs_the_firmware_devices);
 	tcase_add_test(tc, console_in_reads_stdin_only);
 	tcase_add_test(tc, watchdog_waits_and_reads_clocks);
 	tcase_add_test(tc, the_test_hook_breaks_the_named_kind_only);

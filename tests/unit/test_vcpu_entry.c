@@ -79,7 +79,7 @@ START_TEST(entry32_flat_protected_mode)
 	struct kvm_regs regs;
 	reset_state(&sregs, &regs);
 	uint64_t cr3_before = sregs.cr3;
-	struct vcpu_entry e = { .long_mode = 0, .rip = LAYOUT_KERNEL, .rsi = LAYOUT_ZERO_PAGE };
+	struct vcpu_entry e = { .kind = VCPU_ENTRY_FLAT32, .rip = LAYOUT_KERNEL, .rsi = LAYOUT_ZERO_PAGE };
 	vcpu_entry_state(&e, &sregs, &regs);
 	expect_descriptor(&sregs.cs, 0x10, GDT_CODE32);
 	ck_assert_uint_eq(sregs.cs.db, 1);
@@ -97,7 +97,7 @@ START_TEST(entry64_long_mode_with_identity_paging)
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
 	reset_state(&sregs, &regs);
-	struct vcpu_entry e = { .long_mode = 1, .rip = LAYOUT_KERNEL + 0x200, .rsi = LAYOUT_ZERO_PAGE };
+	struct vcpu_entry e = { .kind = VCPU_ENTRY_LONG64, .rip = LAYOUT_KERNEL + 0x200, .rsi = LAYOUT_ZERO_PAGE };
 	vcpu_entry_state(&e, &sregs, &regs);
 	expect_descriptor(&sregs.cs, 0x10, GDT_CODE64);
 	ck_assert_uint_eq(sregs.cs.l, 1);
@@ -110,6 +110,28 @@ START_TEST(entry64_long_mode_with_identity_paging)
 }
 END_TEST
 
+START_TEST(entry16_real_mode_at_the_firmware)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	reset_state(&sregs, &regs);
+	struct vcpu_entry e = { .kind = VCPU_ENTRY_REAL16, .cs = 0xf000, .rip = 0x0010 };
+	vcpu_entry_state(&e, &sregs, &regs);
+	/* real mode: a segment's base is its selector times 16, 64 KiB limits, the IVT at 0 */
+	ck_assert_uint_eq(sregs.cs.selector, 0xf000);
+	ck_assert_uint_eq(sregs.cs.base, 0xf0000);
+	ck_assert_uint_eq(sregs.cs.limit, 0xffff);
+	ck_assert_uint_eq(sregs.ds.base, 0);
+	ck_assert_uint_eq(sregs.ss.selector, 0);
+	ck_assert_uint_eq(sregs.idt.base, 0);
+	ck_assert_uint_eq(sregs.idt.limit, 0x3ff);
+	ck_assert_uint_eq(sregs.cr0 & (CR0_PE | CR0_PG), 0);
+	ck_assert_uint_eq(sregs.efer, 0);
+	ck_assert_uint_eq(regs.rip, 0x0010);
+	ck_assert_uint_eq(regs.rflags, 0x2); /* interrupts off */
+}
+END_TEST
+
 START_TEST(entry_state_does_not_depend_on_the_reset_state)
 {
 	/* The same entry from two different starting states: everything lbvm sets comes out equal. */
@@ -119,7 +141,7 @@ START_TEST(entry_state_does_not_depend_on_the_reset_state)
 	memset(&b, 0xff, sizeof(b));
 	memset(&ra, 0x11, sizeof(ra));
 	memset(&rb, 0xee, sizeof(rb));
-	struct vcpu_entry e = { .long_mode = 1, .rip = 0x1234, .rsi = 0x5678 };
+	struct vcpu_entry e = { .kind = VCPU_ENTRY_LONG64, .rip = 0x1234, .rsi = 0x5678 };
 	vcpu_entry_state(&e, &a, &ra);
 	vcpu_entry_state(&e, &b, &rb);
 	ck_assert_mem_eq(&a.cs, &b.cs, sizeof(a.cs));
@@ -162,6 +184,7 @@ int main(void)
 	TCase *tc = tcase_create("state");
 	tcase_add_test(tc, entry32_flat_protected_mode);
 	tcase_add_test(tc, entry64_long_mode_with_identity_paging);
+	tcase_add_test(tc, entry16_real_mode_at_the_firmware);
 	tcase_add_test(tc, entry_state_does_not_depend_on_the_reset_state);
 	tcase_add_test(tc, lapic_wired_like_a_pc);
 	suite_add_tcase(s, tc);
