@@ -9,6 +9,8 @@
  *   0x000f_0000  legacy BIOS area (reserved in e820, empty)
  *   0x0010_0000  protected-mode kernel (bzImage payload), then free RAM; initrd at the top of low RAM
  *   0xc000_0000  32-bit PCI hole: PCI MMIO window, IOAPIC, LAPIC, KVM's TSS; RAM resumes at 4 GiB
+ *
+ * Also here: the I/O ports and interrupt lines, and the guest-visible addresses of the user-mode network.
  */
 #ifndef LBVM_COMMON_LAYOUT_H
 #define LBVM_COMMON_LAYOUT_H
@@ -56,6 +58,8 @@
 #define LAYOUT_PORT_I8042_CMD    0x64
 #define LAYOUT_PORT_RTC          0x70   /* index; data at 0x71 */
 #define LAYOUT_PORT_PCI_CONFIG   0xcf8  /* configuration mechanism #1: address 0xcf8, data 0xcfc..0xcff */
+#define LAYOUT_PCI_IO            0xc000 /* I/O BARs are placed from here ... */
+#define LAYOUT_PCI_IO_END        0xc800 /* ... up to here (below the config ports) */
 
 /* Interrupt lines (ISA IRQ n is IOAPIC pin n, as KVM's default routing has it). */
 #define LAYOUT_IRQ_COM1          4
@@ -63,5 +67,16 @@
 #define LAYOUT_IRQ_RTC           8
 #define LAYOUT_IRQ_PCI_FIRST     16     /* PCI INTx lines use IOAPIC pins 16..23 */
 #define LAYOUT_IOAPIC_PINS       24
+
+/* The user-mode network behind the NIC (--net): QEMU's `-nic user` address plan. IPv4 addresses as host-order
+ * numbers; the mirror is lbvm's own HTTP mirror of verified distfiles. */
+#define LAYOUT_NET_NETWORK       UINT32_C(0x0a000200) /* 10.0.2.0/24 */
+#define LAYOUT_NET_NETMASK       UINT32_C(0xffffff00) /* 255.255.255.0 */
+#define LAYOUT_NET_HOST          UINT32_C(0x0a000202) /* 10.0.2.2: gateway, DHCP server; host loopback online */
+#define LAYOUT_NET_DNS           UINT32_C(0x0a000203) /* 10.0.2.3: DNS server */
+#define LAYOUT_NET_MIRROR        UINT32_C(0x0a000204) /* 10.0.2.4: lbvm's distfile mirror */
+#define LAYOUT_NET_MIRROR_PORT   80                   /* ... serving HTTP here */
+#define LAYOUT_NET_GUEST         UINT32_C(0x0a00020f) /* 10.0.2.15: the address DHCP gives the guest */
+#define LAYOUT_NET_GUEST_MAC     { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 } /* the NIC's EEPROM MAC address */
 
 #endif
