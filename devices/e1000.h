@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #include "devices/pci.h"
-#include "vmm/guest_mem.h"
+#include "common/guest_mem.h"
 
 #define E1000_PCI_VENDOR   0x8086
 #define E1000_PCI_DEVICE   0x100e     /* 82540EM */

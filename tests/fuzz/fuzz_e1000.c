@@ -12,8 +12,8 @@
 #include "devices/bus.h"
 #include "devices/e1000.h"
 #include "devices/pci.h"
-#include "vmm/guest_mem.h"
-#include "vmm/layout.h"
+#include "common/guest_mem.h"
+#include "common/layout.h"
 
 #define RAM_SIZE   (1u << 20)
 #define ADDR_SPAN  (RAM_SIZE + (1u << 16)) /* fuzzer addresses: RAM and a little beyond it */

@@ -16,8 +16,8 @@
 #include "devices/bus.h"
 #include "devices/e1000.h"
 #include "devices/pci.h"
-#include "vmm/guest_mem.h"
-#include "vmm/layout.h"
+#include "common/guest_mem.h"
+#include "common/layout.h"
 
 #define RAM_SIZE   (4 * MiB)
 #define TX_RING    0x10000u  /* 16 descriptors */
