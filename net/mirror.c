@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/exit_codes.h"
 #include "net/http_request.h"
 #include "sources/sha256.h"
 
@@ -514,19 +515,11 @@ static void *mirror_main(void *opaque)
 
 /* ---- life cycle -------------------------------------------------------------------------------- */
 
-static int fail(char *err, size_t errlen, int rc, const char *fmt, const char *arg)
-{
-	char what[256];
-	snprintf(what, sizeof(what), fmt, arg);
-	snprintf(err, errlen, "%s: %s", what, strerror(-rc));
-	return rc;
-}
-
-int mirror_start(const struct mirror_config *cfg, struct mirror **out, char *err, size_t errlen)
+int mirror_start(const struct mirror_config *cfg, struct mirror **out, struct error *err)
 {
 	struct mirror *m = calloc(1, sizeof(*m));
 	if (!m)
-		return fail(err, errlen, -ENOMEM, "%s", "the mirror");
+		return error_fail(err, -ENOMEM, "the mirror: out of memory");
 	m->manifest = cfg->manifest;
 	m->on_record = cfg->on_record;
 	m->ctx = cfg->ctx;
@@ -535,14 +528,17 @@ int mirror_start(const struct mirror_config *cfg, struct mirror **out, char *err
 	int rc;
 	m->dir_fd = open(cfg->cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (m->dir_fd < 0) {
-		rc = fail(err, errlen, -errno, "--net-cache '%s'", cfg->cache_dir);
+		rc = -errno;
+		error_fail(err, rc, "the mirror's cache '%s': %s", cfg->cache_dir, strerror(-rc));
 		goto out_free;
 	}
 	const char *tmp = getenv("TMPDIR");
 	snprintf(m->sock_dir, sizeof(m->sock_dir), "%s/lbvm-net-XXXXXX",
 		 tmp && *tmp && strlen(tmp) < sizeof(m->sock_dir) - 20 ? tmp : "/tmp");
 	if (!mkdtemp(m->sock_dir)) {
-		rc = fail(err, errlen, -errno, "cannot create a private directory for the mirror's socket (%s)", m->sock_dir);
+		rc = -errno;
+		error_fail_status(err, EXIT_INTERNAL, rc, "cannot create a private directory for the mirror's socket (%s): %s",
+				  m->sock_dir, strerror(-rc));
 		goto out_dir;
 	}
 	snprintf(m->sock_path, sizeof(m->sock_path), "%s/%s", m->sock_dir, SOCKET_NAME);
@@ -551,16 +547,19 @@ int mirror_start(const struct mirror_config *cfg, struct mirror **out, char *err
 	m->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (m->listen_fd < 0 || bind(m->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    listen(m->listen_fd, LISTEN_BACKLOG) < 0) {
-		rc = fail(err, errlen, -errno, "cannot listen on the mirror's socket %s", m->sock_path);
+		rc = -errno;
+		error_fail_status(err, EXIT_INTERNAL, rc, "cannot listen on the mirror's socket %s: %s", m->sock_path,
+				  strerror(-rc));
 		goto out_sock;
 	}
 	m->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (m->wake_fd < 0) {
-		rc = fail(err, errlen, -errno, "%s", "the mirror's wake-up descriptor");
+		rc = -errno;
+		error_fail_status(err, EXIT_INTERNAL, rc, "the mirror's wake-up descriptor: %s", strerror(-rc));
 		goto out_sock;
 	}
 	if ((rc = -pthread_create(&m->thread, NULL, mirror_main, m)) < 0) {
-		fail(err, errlen, rc, "%s", "cannot start the mirror's thread");
+		error_fail_status(err, EXIT_INTERNAL, rc, "cannot start the mirror's thread: %s", strerror(-rc));
 		goto out_sock;
 	}
 	*out = m;

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/error.h"
 #include "sources/manifest.h"
 
 enum mirror_verdict {
@@ -54,8 +55,8 @@ struct mirror_config {
 struct mirror;
 
 /* Open the cache directory, create the private socket directory and start the thread. 0, or -errno with
- * err holding one line for the user. */
-int mirror_start(const struct mirror_config *cfg, struct mirror **out, char *err, size_t errlen);
+ * err filled. */
+int mirror_start(const struct mirror_config *cfg, struct mirror **out, struct error *err);
 /* Where the network connects (a Unix socket path). */
 const char *mirror_socket_path(const struct mirror *m);
 /* Stop the thread, close every connection, remove the socket and its directory. */

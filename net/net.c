@@ -31,23 +31,19 @@ const char *net_mode_name(enum net_mode mode)
 	return mode == NET_HERMETIC ? "hermetic" : "online";
 }
 
-int net_start(const struct net_options *o, struct e1000 *nic, struct net **out, char *err, size_t errlen)
+int net_start(const struct net_options *o, struct e1000 *nic, struct net **out, struct error *err)
 {
-	if (o->mode == NET_HERMETIC && (!o->cache_dir || !o->manifest)) {
-		snprintf(err, errlen, "hermetic networking needs the mirror: a cache directory and its manifest");
-		return -EINVAL;
-	}
+	if (o->mode == NET_HERMETIC && (!o->cache_dir || !o->manifest))
+		return error_fail(err, -EINVAL, "hermetic networking needs the mirror: a cache directory and its manifest");
 	struct net *n = calloc(1, sizeof(*n));
-	if (!n) {
-		snprintf(err, errlen, "the network: out of memory");
-		return -ENOMEM;
-	}
+	if (!n)
+		return error_fail(err, -ENOMEM, "the network: out of memory");
 	n->nic = nic;
 	int rc;
 	if (o->cache_dir) {
 		struct mirror_config mc = { .cache_dir = o->cache_dir, .manifest = o->manifest, .on_record = o->on_fetch,
 					    .ctx = o->ctx };
-		if ((rc = mirror_start(&mc, &n->mirror, err, errlen)) < 0) {
+		if ((rc = mirror_start(&mc, &n->mirror, err)) < 0) {
 			free(n);
 			return rc;
 		}
@@ -58,7 +54,7 @@ int net_start(const struct net_options *o, struct e1000 *nic, struct net **out, 
 		.deliver = deliver,
 		.opaque = nic,
 	};
-	if ((rc = slirp_net_start(&sc, &n->stack, err, errlen)) < 0) {
+	if ((rc = slirp_net_start(&sc, &n->stack, err)) < 0) {
 		mirror_stop(n->mirror);
 		free(n);
 		return rc;

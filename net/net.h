@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "common/error.h"
 #include "devices/e1000.h"
 #include "net/mirror.h"
 #include "net/slirp_net.h"
@@ -28,9 +29,9 @@ struct net_options {
 
 struct net;
 
-/* Start the mirror (if any) and the stack, and attach them to the NIC. 0, or -errno with err holding one
- * line for the user. Hermetic mode without a mirror is refused (-EINVAL): the guest's probe needs one. */
-int net_start(const struct net_options *o, struct e1000 *nic, struct net **out, char *err, size_t errlen);
+/* Start the mirror (if any) and the stack, and attach them to the NIC. 0, or -errno with err filled.
+ * Hermetic mode without a mirror is refused (-EINVAL): the guest's probe needs one. */
+int net_start(const struct net_options *o, struct e1000 *nic, struct net **out, struct error *err);
 /* Detach from the NIC and stop everything (before the NIC is destroyed). */
 void net_stop(struct net *n);
 

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/exit_codes.h"
 #include "net/dhcp_server.h"
 #include "net/dns_server.h"
 #include "net/frame.h"
@@ -422,13 +423,11 @@ static struct in_addr addr4(uint32_t host_order)
 	return (struct in_addr){ .s_addr = htonl(host_order) };
 }
 
-int slirp_net_start(const struct slirp_net_config *cfg, struct slirp_net **out, char *err, size_t errlen)
+int slirp_net_start(const struct slirp_net_config *cfg, struct slirp_net **out, struct error *err)
 {
 	struct slirp_net *n = calloc(1, sizeof(*n));
-	if (!n) {
-		snprintf(err, errlen, "the network: out of memory");
-		return -ENOMEM;
-	}
+	if (!n)
+		return error_fail(err, -ENOMEM, "the network: out of memory");
 	n->hermetic = cfg->hermetic;
 	n->deliver = cfg->deliver;
 	n->opaque = cfg->opaque;
@@ -445,7 +444,7 @@ int slirp_net_start(const struct slirp_net_config *cfg, struct slirp_net **out, 
 	int rc;
 	if (n->wake_fd < 0) {
 		rc = -errno;
-		snprintf(err, errlen, "the network's wake-up descriptor: %s", strerror(-rc));
+		error_fail_status(err, EXIT_INTERNAL, rc, "the network's wake-up descriptor: %s", strerror(-rc));
 		goto fail;
 	}
 	SlirpConfig sc = {
@@ -461,20 +460,19 @@ int slirp_net_start(const struct slirp_net_config *cfg, struct slirp_net **out, 
 	};
 	n->slirp = slirp_new(&sc, &callbacks, n);
 	if (!n->slirp) {
-		rc = -ENOMEM;
-		snprintf(err, errlen, "the network: libslirp refused its configuration");
+		rc = error_fail_status(err, EXIT_INTERNAL, -ENOMEM, "the network: libslirp refused its configuration");
 		goto fail;
 	}
 	if (cfg->mirror_socket) {
 		struct in_addr mirror = addr4(LAYOUT_NET_MIRROR);
 		if (slirp_add_unix(n->slirp, cfg->mirror_socket, &mirror, LAYOUT_NET_MIRROR_PORT) < 0) {
-			rc = -EINVAL;
-			snprintf(err, errlen, "the network: cannot forward the mirror's address to %s", cfg->mirror_socket);
+			rc = error_fail_status(err, EXIT_INTERNAL, -EINVAL, "the network: cannot forward the mirror's address to %s",
+					       cfg->mirror_socket);
 			goto fail;
 		}
 	}
 	if ((rc = -pthread_create(&n->thread, NULL, net_main, n)) < 0) {
-		snprintf(err, errlen, "cannot start the network's thread: %s", strerror(-rc));
+		error_fail_status(err, EXIT_INTERNAL, rc, "cannot start the network's thread: %s", strerror(-rc));
 		goto fail;
 	}
 	n->started = true;

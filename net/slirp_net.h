@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/error.h"
+
 /* Hand a frame to the guest's NIC. 0 taken (or dropped by the NIC), -EAGAIN no room: offer it again after
  * slirp_net_rx_ready(). Called on the network's thread. */
 typedef int (*slirp_net_deliver_fn)(void *opaque, const uint8_t *frame, size_t len);
@@ -37,8 +39,8 @@ struct slirp_net_stats {
 
 struct slirp_net;
 
-/* Create the stack and start its thread. 0, or -errno with err holding one line for the user. */
-int slirp_net_start(const struct slirp_net_config *cfg, struct slirp_net **out, char *err, size_t errlen);
+/* Create the stack and start its thread. 0, or -errno with err filled. */
+int slirp_net_start(const struct slirp_net_config *cfg, struct slirp_net **out, struct error *err);
 /* Stop the thread and free everything; no deliver call happens after it returns. */
 void slirp_net_stop(struct slirp_net *n);
 

@@ -131,10 +131,18 @@ int session_create_machine(struct session *s, const struct machine_config *cfg, 
 	struct machine_config c = *cfg;
 	c.hooks = (struct machine_hooks){ .console = console_hook, .line = line_hook, .event = event_hook,
 					  .opaque = s };
+	c.nic = s->opt.net != NULL;
 	if (machine_create(&s->machine, &c, err) < 0)
 		return -1;
 	s->have_machine = true;
+	if (s->opt.net && net_start(s->opt.net, s->machine.nic, &s->net, err) < 0)
+		return -1;
 	return 0;
+}
+
+struct net *session_net(struct session *s)
+{
+	return s->net;
 }
 
 static void *watchdog_main(void *opaque)
@@ -241,6 +249,8 @@ int session_report(struct session *s, enum machine_end end)
 
 int session_close(struct session *s)
 {
+	net_stop(s->net); /* it delivers into the card: gone before the machine */
+	s->net = NULL;
 	if (s->have_machine)
 		machine_destroy(&s->machine);
 	s->have_machine = false;

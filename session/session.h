@@ -3,7 +3,8 @@
  * the watchdog thread that ends the run on --timeout, on --stall-timeout (no console output), on SIGINT,
  * SIGTERM or SIGHUP, and after a kernel panic's grace period. No I/O of the user's terminal or pipes is
  * ever done by the vCPU or the watchdog, so a reader that stops reading cannot stop either; every thread
- * the session starts is joined before the machine goes away.
+ * the session starts is joined before the machine goes away. With a network (net/net.h) the machine gets
+ * its e1000 card, and the network is stopped before the machine goes away.
  *
  * Use: session_open, session_create_machine, load the guest into session_machine(), session_run,
  * session_report (or the caller's own report), session_close. */
@@ -15,6 +16,7 @@
 #include <stdbool.h>
 
 #include "common/error.h"
+#include "net/net.h"
 #include "session/console_in.h"
 #include "session/console_out.h"
 #include "session/timeline.h"
@@ -34,6 +36,9 @@ struct session_options {
 	void (*on_line)(void *ctx, const char *line);
 	void (*on_event)(void *ctx, enum console_event ev, const char *detail);
 	void *ctx;
+	/* A network card and the network behind it (the caller's, read by session_create_machine); NULL:
+	 * no network. */
+	const struct net_options *net;
 };
 
 struct session {
@@ -48,12 +53,14 @@ struct session {
 	pthread_mutex_t timeline_lock;
 	pthread_t watchdog;
 	atomic_bool watchdog_stop;
+	struct net *net;          /* NULL without a network */
 };
 
 /* Block the stop signals (call before any thread exists), open the serial log, start the output writers
  * and the timeline. 0 or -1 with err filled. */
 int session_open(struct session *s, const struct session_options *o, struct error *err);
-/* Build the machine with the session's console and event hooks (cfg->hooks is ignored). */
+/* Build the machine with the session's console and event hooks (cfg->hooks is ignored) and, when the
+ * options ask for one, its network card with the network started behind it. */
 int session_create_machine(struct session *s, const struct machine_config *cfg, struct error *err);
 /* Run until the machine's end is decided; returns it. Starts and joins stdin forwarding and the watchdog. */
 enum machine_end session_run(struct session *s);
@@ -61,6 +68,9 @@ enum machine_end session_run(struct session *s);
 int session_report(struct session *s, enum machine_end end);
 /* Tear down the machine, drain the output. 0, or -errno when the serial log could not be written. */
 int session_close(struct session *s);
+
+/* The running network (its mirror's records), or NULL. */
+struct net *session_net(struct session *s);
 
 /* Seconds since session_open. */
 double session_now(struct session *s);

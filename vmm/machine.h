@@ -1,5 +1,6 @@
 /* One lbvm machine: guest RAM, the KVM VM and vCPU, the I/O-port and MMIO buses with the legacy devices
- * (COM1 16550A, i8042, CMOS RTC, a PCI host bridge with an AHCI controller for the disks), and the run loop that serves the vCPU's exits until the run ends.
+ * (COM1 16550A, i8042, CMOS RTC, a PCI host bridge with an AHCI controller for the disks and, when asked,
+ * an e1000 network card), and the run loop that serves the vCPU's exits until the run ends.
  * How it ends is decided once (the first reason wins) and can be requested from any thread. */
 #ifndef LBVM_VMM_MACHINE_H
 #define LBVM_VMM_MACHINE_H
@@ -13,6 +14,7 @@
 #include "devices/ahci.h"
 #include "devices/bus.h"
 #include "devices/cmos_rtc.h"
+#include "devices/e1000.h"
 #include "devices/i8042.h"
 #include "devices/pci.h"
 #include "devices/uart16550.h"
@@ -55,6 +57,7 @@ struct machine {
 	struct pci_host pci;
 	bool pci_ready;
 	struct ahci *ahci;           /* NULL without disks */
+	struct e1000 *nic;           /* NULL without a network card */
 	struct console_watch watch;
 	struct machine_hooks hooks;
 
@@ -76,6 +79,7 @@ struct machine_config {
 	struct machine_hooks hooks;
 	struct disk_image **disks;   /* the guest's sda, sdb, ... (stay the caller's) */
 	unsigned ndisks;
+	bool nic;                    /* an e1000 network card (its backend is attached by the caller) */
 };
 
 /* Build the machine. 0, or -1 with *err filled (exit code and one line for the user). */

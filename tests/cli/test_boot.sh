@@ -48,6 +48,20 @@ expect cmdline-too-long 2 "command line" --kernel "$K64" --append "$(head -c 300
 SOURCE_DATE_EPOCH=tuesday expect bad-source-date-epoch 2 "SOURCE_DATE_EPOCH" --kernel "$K64"
 expect serial-log-unwritable 2 "--serial-log" --kernel "$K64" --initrd "$tmp/initrd" --serial-log "$tmp/no/such/dir/log"
 
+# --net and the mirror's inputs
+mkdir -p "$tmp/cache"
+printf 'f http://upstream.invalid/a.tar 0123 a.tar\n' >"$tmp/bad.manifest"
+printf 'f http://upstream.invalid/a.tar %s a.tar\n' "$(printf x | sha256sum | cut -d' ' -f1)" >"$tmp/good.manifest"
+expect net-mode-garbage 2 "--net 'wifi': expected user or hermetic" --kernel "$K64" --net wifi
+expect net-cache-without-net 2 "--net-cache needs --net" --kernel "$K64" --net-cache "$tmp/cache"
+expect net-manifest-without-cache 2 "--net-manifest needs --net-cache" --kernel "$K64" --net user --net-manifest "$tmp/good.manifest"
+expect net-cache-without-manifest 2 "at least one --net-manifest" --kernel "$K64" --net user --net-cache "$tmp/cache"
+expect net-hermetic-needs-cache 2 "--net hermetic serves the verified cache" --kernel "$K64" --net hermetic
+expect net-cache-missing 2 "--net-cache '$tmp/nope': No such file" --kernel "$K64" --net hermetic --net-cache "$tmp/nope" --net-manifest "$tmp/good.manifest"
+expect net-cache-not-a-directory 2 "not a directory" --kernel "$K64" --net hermetic --net-cache "$tmp/initrd" --net-manifest "$tmp/good.manifest"
+expect net-manifest-missing 2 "--net-manifest: .*nope" --kernel "$K64" --net hermetic --net-cache "$tmp/cache" --net-manifest "$tmp/nope"
+expect net-manifest-malformed 2 "--net-manifest: .*bad.manifest:1" --kernel "$K64" --net user --net-cache "$tmp/cache" --net-manifest "$tmp/bad.manifest"
+
 if "$LBVM" boot --help | grep -q -- "--serial-log"; then echo "PASS boot-help"; else echo "FAIL boot-help"; fi
 
 if [ -e /dev/kvm ]; then

@@ -99,12 +99,12 @@ static void setup(void)
 	ck_assert_int_eq(symlink("real-target", lpath), 0);
 
 	manifest_init(&man);
-	struct manifest_error err;
-	ck_assert_int_eq(manifest_load(&man, mpath, &err), 0);
+	struct error merr = { 0 };
+	ck_assert_int_eq(manifest_load(&man, mpath, &merr), 0);
 	seen = 0;
 	struct mirror_config cfg = { .cache_dir = dir, .manifest = &man, .on_record = on_record };
-	char msg[256];
-	ck_assert_int_eq(mirror_start(&cfg, &mir, msg, sizeof(msg)), 0);
+	struct error err = { 0 };
+	ck_assert_int_eq(mirror_start(&cfg, &mir, &err), 0);
 }
 
 static void teardown(void)
@@ -423,9 +423,10 @@ START_TEST(bad_cache_directory)
 {
 	struct mirror *m = NULL;
 	struct mirror_config cfg = { .cache_dir = "/nonexistent/cache", .manifest = &man };
-	char err[256] = "";
-	ck_assert_int_eq(mirror_start(&cfg, &m, err, sizeof(err)), -ENOENT);
-	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/cache"));
+	struct error err = { 0 };
+	ck_assert_int_eq(mirror_start(&cfg, &m, &err), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "/nonexistent/cache"));
+	ck_assert_int_eq(error_exit_status(&err), 2);
 }
 END_TEST
 

@@ -78,8 +78,8 @@ static void start(bool hermetic, bool mirror)
 	}
 	struct slirp_net_config cfg = { .hermetic = hermetic, .mirror_socket = mirror ? sock_path : NULL,
 					.deliver = deliver };
-	char err[256];
-	ck_assert_int_eq(slirp_net_start(&cfg, &net, err, sizeof(err)), 0);
+	struct error err = { 0 };
+	ck_assert_int_eq(slirp_net_start(&cfg, &net, &err), 0);
 }
 
 static void stop(void)
