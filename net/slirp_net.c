@@ -19,7 +19,7 @@
 #include "net/frame.h"
 #include "common/layout.h"
 
-#define FROM_GUEST_MAX  1024     /* frames queued for the stack */
+#define FROM_GUEST_MAX  4096     /* frames queued for the stack (TSO bursts: up to 45 segments each) */
 #define TO_GUEST_MAX    8192     /* frames held while the NIC has no buffer (a TCP window's worth) */
 #define FRAME_LIMIT     65536    /* nothing longer is an Ethernet frame the stack could take */
 #define POLL_MAX_MS     1000
