@@ -114,6 +114,11 @@ int main(int argc, char **argv)
 	if (pci_host_init(&pci, &io, &mmio, line) || ahci_create(&pci, &mem, &img, 1, &hba))
 		return 1;
 	abar = pci_device_bar_addr(hba->pci, AHCI_BAR);
+	/* memory decode and bus mastering on, as Linux's driver sets them (no DMA without BME) */
+	uint32_t cfg_addr = 0x80000000u | hba->pci->slot << 11 | PCI_COMMAND;
+	uint16_t command = PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+	bus_write(&io, 0xcf8, &cfg_addr, 4);
+	bus_write(&io, 0xcfc, &command, 2);
 	wr(AHCI_GHC, AHCI_GHC_AE | AHCI_GHC_IE);
 	pwr(AHCI_PxCLB, CLB);
 	pwr(AHCI_PxFB, FB);

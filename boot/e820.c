@@ -14,6 +14,7 @@ void e820_build(struct e820_map *map, uint64_t ram_size)
 	map->count = 0;
 	add(map, 0, LAYOUT_BASE_MEM_END, E820_TYPE_RAM);
 	add(map, LAYOUT_MPTABLE, LAYOUT_MPTABLE_SIZE, E820_TYPE_RESERVED);
+	add(map, LAYOUT_ACPI, LAYOUT_ACPI_SIZE, E820_TYPE_RESERVED);
 	add(map, LAYOUT_BIOS_AREA, LAYOUT_BIOS_AREA_SIZE, E820_TYPE_RESERVED);
 	add(map, LAYOUT_KERNEL, low_end - LAYOUT_KERNEL, E820_TYPE_RAM);
 	if (ram_size > LAYOUT_PCI_HOLE)

@@ -1,5 +1,6 @@
-/* The e820 memory map the guest kernel reads from the zero page: exactly the RAM lbvm mapped, the MP table
- * and BIOS area reserved, nothing in the PCI hole. */
+/* The e820 memory map the guest kernel reads from the zero page: exactly the RAM lbvm mapped, the MP table,
+ * the ACPI tables and the BIOS area reserved (a kexec'd kernel finds them there again), nothing in the PCI
+ * hole. */
 #ifndef LBVM_BOOT_E820_H
 #define LBVM_BOOT_E820_H
 

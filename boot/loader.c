@@ -15,6 +15,7 @@
 #define PTE_PRESENT       0x1
 #define PTE_WRITE         0x2
 #define PTE_HUGE          0x80 /* 2 MiB page in a PD entry */
+#define PROTOCOL_RSDP     0x020e /* boot_params.acpi_rsdp_addr exists from protocol 2.14 */
 
 /* Boot GDT: the boot protocol requires __BOOT_CS = 0x10 and __BOOT_DS = 0x18, flat 4 GiB. */
 static const uint64_t gdt32[] = { 0, 0, 0x00cf9b000000ffff, 0x00cf93000000ffff };
@@ -53,8 +54,14 @@ int boot_plan(struct boot_plan *plan, const uint8_t *kernel, size_t kernel_len, 
 	uint64_t run_addr = plan->kernel_addr;
 	if (bz->relocatable && bz->protocol >= 0x020a && bz->pref_address > run_addr)
 		run_addr = bz->pref_address;
-	plan->kernel_limit = run_addr + bz->init_size;
 	uint64_t low_end = ram_size < LAYOUT_PCI_HOLE ? ram_size : LAYOUT_PCI_HOLE;
+	if (run_addr >= LAYOUT_PCI_HOLE) {
+		/* pref_address is 64 bits from the file: near 2^64, run_addr + init_size would wrap */
+		snprintf(plan->why, sizeof(plan->why), "asks to run at 0x%llx, above the 4 GiB a bzImage can start in",
+			 (unsigned long long)run_addr);
+		return -1;
+	}
+	plan->kernel_limit = run_addr + bz->init_size; /* both below 2^32: no wrap */
 	if (plan->kernel_limit > low_end) {
 		snprintf(plan->why, sizeof(plan->why),
 			 "kernel needs memory up to %llu MiB to decompress, the guest has %llu MiB: use a larger --memory",
@@ -96,6 +103,8 @@ static void fill_zero_page(struct boot_params *zp, const struct boot_plan *plan,
 	uint64_t ext_kib = (ram_size < LAYOUT_PCI_HOLE ? ram_size : LAYOUT_PCI_HOLE) / KiB - 1024;
 	zp->alt_mem_k = (uint32_t)ext_kib;
 	zp->screen_info.orig_video_isVGA = 0; /* no display: the console is the serial port */
+	if (plan->bz.protocol >= PROTOCOL_RSDP)
+		zp->acpi_rsdp_addr = LAYOUT_ACPI; /* older kernels (and kexec'd ones) scan for it */
 
 	struct e820_map map;
 	e820_build(&map, ram_size);
@@ -126,7 +135,7 @@ static int write_page_tables(const struct guest_mem *mem)
 }
 
 int boot_write(const struct boot_plan *plan, const struct guest_mem *mem, const uint8_t *kernel,
-	       const char *cmdline, const struct mptable_config *mp)
+	       const char *cmdline, const struct mptable_config *mp, const struct acpi_config *acpi)
 {
 	if (guest_mem_write(mem, plan->kernel_addr, kernel + plan->bz.kernel_offset, plan->bz.kernel_size) ||
 	    guest_mem_write(mem, LAYOUT_CMDLINE, cmdline, plan->cmdline_len + 1))
@@ -134,10 +143,12 @@ int boot_write(const struct boot_plan *plan, const struct guest_mem *mem, const 
 
 	struct boot_params *zp = guest_mem_ptr(mem, LAYOUT_ZERO_PAGE, sizeof(*zp));
 	uint8_t *mpt = guest_mem_ptr(mem, LAYOUT_MPTABLE, LAYOUT_MPTABLE_SIZE);
-	if (!zp || !mpt)
+	uint8_t *tables = guest_mem_ptr(mem, LAYOUT_ACPI, LAYOUT_ACPI_SIZE);
+	if (!zp || !mpt || !tables)
 		return -EFAULT;
 	fill_zero_page(zp, plan, mem->size);
-	if (mptable_build(mpt, LAYOUT_MPTABLE_SIZE, (uint32_t)LAYOUT_MPTABLE, mp) == 0)
+	if (mptable_build(mpt, LAYOUT_MPTABLE_SIZE, (uint32_t)LAYOUT_MPTABLE, mp) == 0 ||
+	    acpi_build(tables, LAYOUT_ACPI_SIZE, LAYOUT_ACPI, acpi, NULL) < 0)
 		return -EFAULT;
 
 	const uint64_t *gdt = plan->entry64 ? gdt64 : gdt32;

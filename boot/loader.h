@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "boot/acpi.h"
 #include "boot/bzimage.h"
 #include "boot/mptable.h"
 #include "common/guest_mem.h"
@@ -34,10 +35,10 @@ struct boot_plan {
 int boot_plan(struct boot_plan *plan, const uint8_t *kernel, size_t kernel_len, uint64_t ram_size,
 	      uint64_t initrd_size, const char *cmdline, enum boot_entry entry);
 
-/* Write kernel, command line, zero page (with the e820 map), MP table, boot GDT and, for the 64-bit
- * entry, identity page tables into guest RAM. The initrd bytes are the caller's to place at
- * plan->initrd_addr (read straight from its file). 0 or -EFAULT. */
+/* Write kernel, command line, zero page (with the e820 map and, from protocol 2.14, the RSDP's address),
+ * MP table, ACPI tables, boot GDT and, for the 64-bit entry, identity page tables into guest RAM. The
+ * initrd bytes are the caller's to place at plan->initrd_addr (read straight from its file). 0 or -EFAULT. */
 int boot_write(const struct boot_plan *plan, const struct guest_mem *mem, const uint8_t *kernel,
-	       const char *cmdline, const struct mptable_config *mp);
+	       const char *cmdline, const struct mptable_config *mp, const struct acpi_config *acpi);
 
 #endif

@@ -23,8 +23,8 @@
 #define IOAPIC_VERSION     0x11
 #define BUS_PCI            0
 #define BUS_ISA            1
-#define CPU_APIC_ID        0
-#define IOAPIC_ID          1  /* after the one CPU's LAPIC id */
+#define CPU_APIC_ID        LAYOUT_BSP_APIC_ID
+#define IOAPIC_ID          LAYOUT_IOAPIC_ID
 #define ISA_IRQS           16
 #define FLOATING_SIZE      16
 #define HEADER_SIZE        44

@@ -53,6 +53,15 @@ void record_machine(struct run_record *r, const char *key, const char *value)
 	put(r->machine, &r->n_machine, key, value, NULL);
 }
 
+void record_stage(struct run_record *r, const char *name, double at)
+{
+	if (r->n_stages == RECORD_MAX_ITEMS)
+		return;
+	snprintf(r->stages[r->n_stages].name, sizeof(r->stages[r->n_stages].name), "%s", name);
+	r->stages[r->n_stages].at = at;
+	r->n_stages++;
+}
+
 /* A JSON string: quotes, backslashes and every control byte escaped; bytes >= 0x80 pass (the console's
  * text is not guaranteed UTF-8: invalid sequences become U+FFFD so the file stays valid JSON). */
 static void json_str(FILE *f, const char *s)
@@ -158,6 +167,13 @@ static int write_json(const struct run_record *r, FILE *f)
 	json_items(f, "inputs", r->inputs, r->n_inputs, true);
 	json_items(f, "options", r->options, r->n_options, false);
 	json_items(f, "machine", r->machine, r->n_machine, false);
+	fputs("  \"stages\": [", f);
+	for (size_t i = 0; i < r->n_stages; i++) {
+		fputs(i ? ",\n    {\"name\": " : "\n    {\"name\": ", f);
+		json_str(f, r->stages[i].name);
+		fprintf(f, ", \"start\": %.3f}", r->stages[i].at);
+	}
+	fputs(r->n_stages ? "\n  ],\n" : "],\n", f);
 	json_steps(f, r);
 	if (r->progress)
 		fprintf(f, "  \"steps_done\": %zu,\n  \"steps_total\": %zu,\n", r->progress->done,

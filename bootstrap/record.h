@@ -37,6 +37,9 @@ struct run_record {
 	size_t n_machine;
 	const struct plan *plan;
 	const struct progress *progress;
+	/* the machine's stages as the session's timeline saw them (kernels, kexec, marks) */
+	struct { char name[96]; double at; } stages[RECORD_MAX_ITEMS];
+	size_t n_stages;
 	/* the end, once known */
 	bool ended;
 	int exit_status;
@@ -52,6 +55,7 @@ void record_free(struct run_record *r);
 void record_input(struct run_record *r, const char *what, const char *value, const char *sha256_hex);
 void record_option(struct run_record *r, const char *key, const char *value);
 void record_machine(struct run_record *r, const char *key, const char *value);
+void record_stage(struct run_record *r, const char *name, double at);
 /* The files' texts, rendered in memory: callers that share the progress with the vCPU render under
  * their lock and store outside it, so no file I/O ever happens while the guest's side waits. */
 struct record_text {

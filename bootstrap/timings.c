@@ -1,6 +1,7 @@
 #include "bootstrap/timings.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,8 +71,11 @@ int timings_save(const struct plan *plan, const struct progress *p, const char *
 		free(old);
 		return rc;
 	}
-	FILE *f = fdopen(dup(af.fd), "w");
+	int dup_fd = fcntl(af.fd, F_DUPFD_CLOEXEC, 0);
+	FILE *f = dup_fd >= 0 ? fdopen(dup_fd, "w") : NULL;
 	if (!f) {
+		if (dup_fd >= 0)
+			close(dup_fd);
 		free(old);
 		atomic_file_abort(&af);
 		return -EIO;

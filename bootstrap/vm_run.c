@@ -1,6 +1,7 @@
 #include "bootstrap/vm_run.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,12 +18,36 @@
 struct vm_run {
 	struct session session;
 	struct watch watch;
+	atomic_bool waiting_shell;   /* the guest sat idle at a prompt before the chain completed */
 };
+
+/* Seconds of quiet with the vCPU waiting for input after which an unfinished chain is taken to have
+ * stopped at an interactive shell (2021: sysc's `trap bash EXIT` after a failure). */
+#define IDLE_SHELL_S 60.0
 
 static void on_line(void *ctx, const char *line)
 {
 	struct vm_run *r = ctx;
 	watch_line(&r->watch, line);
+}
+
+/* The idle probe (vmm/fate.h): the guest waits for input. After the chain's completion line that is its
+ * final shell: done. Before it, the chain stopped at a shell on its own: a failed step. */
+static void on_idle(void *ctx, double idle_s)
+{
+	struct vm_run *r = ctx;
+	if (watch_completed(&r->watch)) {
+		if (!r->watch.job->opt.interactive)
+			machine_stop(&r->session.machine, MACHINE_DONE, r->watch.job->completion_line);
+		return;
+	}
+	if (r->watch.job->opt.interactive)
+		return;
+	char why[128];
+	snprintf(why, sizeof(why), "the guest has been waiting for input for %.0f s before the chain completed "
+		 "(it stopped at a shell)", idle_s);
+	atomic_store(&r->waiting_shell, true);
+	machine_stop(&r->session.machine, MACHINE_DONE, why);
 }
 
 static double runner_now(void *ctx)
@@ -56,6 +81,10 @@ static int classify(struct vm_run *r, const struct bootstrap_job *job, enum mach
 	bool completed = watch_completed(&r->watch);
 	switch (end) {
 	case MACHINE_DONE:
+		if (atomic_load(&r->waiting_shell) && !completed) {
+			*outcome = "step failed";
+			return EXIT_STEP_FAILED;
+		}
 		*outcome = completed ? "completed" : "reached --until";
 		return EXIT_OK;
 	case MACHINE_USER_STOP:
@@ -129,6 +158,8 @@ static int run(struct vm_run *r, struct bootstrap_job *job, struct boot_inputs *
 		.forward_stdin = job->opt.interactive,
 		.quiet = job->opt.quiet,
 		.on_line = on_line,
+		.idle_after = job->opt.idle_timeout > 0 ? job->opt.idle_timeout : IDLE_SHELL_S,
+		.on_idle = on_idle,
 		.ctx = r,
 	};
 	struct machine_config cfg = {
@@ -153,6 +184,10 @@ static int run(struct vm_run *r, struct bootstrap_job *job, struct boot_inputs *
 	watch_stop(&r->watch);
 	const char *outcome;
 	int status = classify(r, job, end, &outcome);
+	pthread_mutex_lock(&r->session.timeline_lock);
+	for (size_t i = 0; i < r->session.timeline.count; i++)
+		record_stage(&job->record, r->session.timeline.stage[i].name, r->session.timeline.stage[i].at);
+	pthread_mutex_unlock(&r->session.timeline_lock);
 	char detail[CONSOLE_LINE_MAX];
 	snprintf(detail, sizeof(detail), "%s", machine_end_detail(&r->session.machine));
 	watch_finish(&r->watch, status, outcome, detail);
@@ -169,6 +204,7 @@ int bootstrap_vm_run(struct bootstrap_job *job, const char *cache_dir)
 {
 	static struct vm_run r;
 	memset(&r, 0, sizeof(r));
+	atomic_init(&r.waiting_shell, false);
 	struct watch_runner runner = { .now = runner_now, .quiet_for = runner_quiet, .done = runner_done,
 				       .log_line = runner_log, .ctx = &r };
 	if (watch_init(&r.watch, job, &runner, cache_dir) < 0) {
@@ -188,6 +224,7 @@ int bootstrap_vm_run(struct bootstrap_job *job, const char *cache_dir)
 	static struct boot_inputs in;
 	struct disk_image *disk = NULL;
 	uint64_t disk_size = 0;
+	int drc;
 	if (cmos_rtc_epoch_from_env(&epoch) < 0) {
 		diag_error("SOURCE_DATE_EPOCH='%s' is not a number of seconds since 1970", getenv("SOURCE_DATE_EPOCH"));
 		status = EXIT_USAGE;
@@ -195,9 +232,11 @@ int bootstrap_vm_run(struct bootstrap_job *job, const char *cache_dir)
 				    job->cmdline, BOOT_ENTRY_AUTO, &err) < 0) {
 		diag_error("%s", err.msg);
 		status = error_exit_status(&err);
-	} else if (job->disk[0] && disk_image_open(job->disk, false, &disk, &disk_size) < 0) {
-		diag_error("disk %s could not be opened", job->disk);
-		status = EXIT_INTERNAL;
+	} else if (job->disk[0] && (drc = disk_image_open(job->disk, false, &disk, &disk_size)) < 0) {
+		char msg[ERROR_MSG_MAX];
+		disk_image_strerror(msg, sizeof(msg), job->disk, drc, disk_size);
+		diag_error("%s", msg); /* "... is in use" when another run holds it (docs/security.md) */
+		status = drc == -DISK_IMAGE_ELOCKED ? EXIT_USAGE : EXIT_INTERNAL;
 	} else {
 		status = run(&r, job, &in, disk, epoch);
 	}

@@ -35,6 +35,7 @@ struct boot_options {
 	uint64_t ram;
 	double timeout; /* seconds, 0 = none */
 	double stall_timeout; /* seconds without console output, 0 = none */
+	double idle_exit;     /* end the run when the guest idles this long, 0 = never */
 	enum boot_entry entry;
 	bool quiet;
 	const char *disk_specs[MAX_DISKS]; /* FILE[,ro], in the order the guest sees them */
@@ -51,14 +52,15 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: lbvm boot --kernel FILE [--initrd FILE] [--append STRING] [--memory SIZE]\n"
 		"                 [--disk FILE[,ro]]... [--serial-log FILE] [--timeout SECONDS]\n"
-		"                 [--stall-timeout SECONDS]\n"
+		"                 [--stall-timeout SECONDS] [--idle-exit SECONDS]\n"
 		"                 [--net user|hermetic [--net-cache DIR --net-manifest FILE...]]\n"
 		"                 [--entry auto|32|64] [--quiet]\n"
 		"Boots a Linux bzImage in a KVM micro-VM; COM1 is the console (stdin in, stdout out).\n"
 		"Each --disk is a raw image on an AHCI SATA port (sda, sdb, ... in order); ',ro' refuses writes.\n"
+		"--idle-exit ends the run when the console is quiet and the guest waits idle that long.\n"
 		"--net adds an e1000 card behind QEMU's -nic user network (10.0.2.0/24): 'user' reaches the\n"
 		"outside, 'hermetic' nothing but lbvm's mirror of --net-cache at http://10.0.2.4/ (docs/network.md).\n"
-		"On a terminal, Ctrl-A x stops the run. Exit status: 0 power-off/halt/reboot, 2 bad input,\n"
+		"On a terminal, Ctrl-A x stops the run. Exit status: 0 power-off/halt/reboot/idle, 2 bad input,\n"
 		"3 kernel panic, 4 timeout, 5 guest crash, 6 stopped by the user, 9 no console output for\n"
 		"--stall-timeout, 1 internal error.\n");
 }
@@ -72,7 +74,7 @@ static int parse_options(int argc, char **argv, struct boot_options *o)
 		{ "entry", required_argument, NULL, 'e' },    { "quiet", no_argument, NULL, 'q' },
 		{ "disk", required_argument, NULL, 'd' },    { "stall-timeout", required_argument, NULL, 's' },
 		{ "net", required_argument, NULL, 'n' },     { "net-cache", required_argument, NULL, 'c' },
-		{ "net-manifest", required_argument, NULL, 'M' },
+		{ "net-manifest", required_argument, NULL, 'M' }, { "idle-exit", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },           { 0, 0, 0, 0 },
 	};
 	memset(o, 0, sizeof(*o));
@@ -126,15 +128,16 @@ static int parse_options(int argc, char **argv, struct boot_options *o)
 			}
 			break;
 		case 't':
-		case 's': {
+		case 's':
+		case 'I': {
 			errno = 0;
 			double v = strtod(optarg, &end);
+			const char *name = c == 't' ? "--timeout" : c == 's' ? "--stall-timeout" : "--idle-exit";
 			if (errno || end == optarg || *end || !(v > 0) || v > 1e9) {
-				diag_error("%s '%s': expected a positive number of seconds",
-					   c == 't' ? "--timeout" : "--stall-timeout", optarg);
+				diag_error("%s '%s': expected a positive number of seconds", name, optarg);
 				return -1;
 			}
-			*(c == 't' ? &o->timeout : &o->stall_timeout) = v;
+			*(c == 't' ? &o->timeout : c == 's' ? &o->stall_timeout : &o->idle_exit) = v;
 			break;
 		}
 		case 'e':
@@ -243,28 +246,24 @@ static void report_net(struct session *s, const struct boot_options *o)
 		  net_mode_name(o->net_mode), served, bytes, refused, (unsigned long long)net_probes(n));
 }
 
-/* Open every --disk; on failure print the one line, close what was opened and return -1. */
+/* Open and lock every --disk; on failure print the one line and return -1 (nothing stays open). */
 static int open_disks(const struct boot_options *o, struct disk_image **disks)
 {
-	for (unsigned i = 0; i < o->ndisks; i++) {
-		char *path = NULL;
-		bool ro = false;
-		uint64_t size = 0;
-		int rc = disk_image_parse_spec(o->disk_specs[i], &path, &ro);
-		if (rc == 0)
-			rc = disk_image_open(path, ro, &disks[i], &size);
-		if (rc < 0) {
-			char msg[512];
-			disk_image_strerror(msg, sizeof(msg), path ? path : o->disk_specs[i], rc, size);
-			diag_error("--disk: %s", msg);
-			free(path);
-			while (i--)
-				disk_image_close(disks[i]);
-			return -1;
-		}
-		free(path);
+	struct error err = { 0 };
+	if (disk_image_open_all(o->disk_specs, o->ndisks, disks, &err) < 0) {
+		diag_error("--disk: %s", err.msg);
+		return -1;
 	}
 	return 0;
+}
+
+/* --idle-exit: the guest waits for input; that is the end of this run. */
+static void on_idle(void *ctx, double idle_s)
+{
+	struct session *s = ctx;
+	char why[96];
+	snprintf(why, sizeof(why), "the guest was idle for %.1f s (--idle-exit)", idle_s);
+	machine_stop(session_machine(s), MACHINE_DONE, why);
 }
 
 /* The machine for the options, the guest placed in it, run to its end. Returns the exit status. */
@@ -286,8 +285,11 @@ static int run(const struct boot_options *o, struct boot_inputs *in, int64_t epo
 		.console_to_stdout = true,
 		.forward_stdin = true,
 		.quiet = o->quiet,
+		.idle_after = o->idle_exit,
+		.on_idle = on_idle,
 		.net = o->net ? &net : NULL,
 	};
+	so.ctx = &s;
 	struct error err = { 0 };
 	if (session_open(&s, &so, &err) < 0) {
 		diag_error("%s", err.msg);

@@ -22,6 +22,7 @@
 #include "common/exit_codes.h"
 #include "common/layout.h"
 #include "common/size.h"
+#include "common/stop.h"
 
 #define MEMORY_2021 (8000 * MiB)          /* the 2021 harness: qemu -m 8000M */
 #define MEMORY_CURRENT (4096 * MiB)       /* rootfs.py -qr default */
@@ -38,7 +39,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: lbvm bootstrap --tree DIR [--kernel FILE [--initrd FILE]] [--distfiles DIR] [--offline]\n"
 		"                      [--memory SIZE] [--disk-size SIZE] [--run-dir DIR] [--until STEP]\n"
-		"                      [--timeout SECONDS] [--stall-timeout SECONDS] [--interactive] [--chroot]\n"
+		"                      [--timeout SECONDS] [--stall-timeout SECONDS] [--idle-timeout SECONDS]\n"
+		"                      [--interactive] [--chroot]\n"
 		"                      [--plan | --assemble-only] [--quiet]\n"
 		"\n"
 		"Run a live-bootstrap checkout in lbvm's machine (or, with --chroot, in a user namespace).\n"
@@ -56,6 +58,8 @@ static void usage(FILE *out)
 		"  --until STEP        stop with success once STEP has finished (names: --plan)\n"
 		"  --timeout SECONDS   stop the run after this long (exit 4)\n"
 		"  --stall-timeout S   stop when the console is silent this long (default %.0f; exit 9)\n"
+		"  --idle-timeout S    a guest waiting for input this long before the chain completed stopped at\n"
+		"                      a shell: a failed step (default 60; exit 8)\n"
 		"  --interactive       show the console and hand it to the terminal; stay after completion\n"
 		"  --chroot            no VM: the systems run in a chroot in a user namespace (sysb skipped)\n"
 		"  --plan              print the ordered steps and their distfiles, run nothing\n"
@@ -94,7 +98,7 @@ static int size_option(const char *name, const char *text, uint64_t *out, uint64
 static int parse_options(int argc, char **argv, struct bootstrap_job *job)
 {
 	enum { O_TREE = 256, O_KERNEL, O_INITRD, O_DISTFILES, O_OFFLINE, O_MEMORY, O_DISK_SIZE, O_RUN_DIR, O_UNTIL,
-	       O_TIMEOUT, O_STALL, O_INTERACTIVE, O_CHROOT, O_PLAN, O_ASSEMBLE, O_QUIET, O_HELP };
+	       O_TIMEOUT, O_STALL, O_IDLE, O_INTERACTIVE, O_CHROOT, O_PLAN, O_ASSEMBLE, O_QUIET, O_HELP };
 	static const struct option own[] = {
 		{ "tree", required_argument, NULL, O_TREE },         { "kernel", required_argument, NULL, O_KERNEL },
 		{ "initrd", required_argument, NULL, O_INITRD },
@@ -103,6 +107,7 @@ static int parse_options(int argc, char **argv, struct bootstrap_job *job)
 		{ "disk-size", required_argument, NULL, O_DISK_SIZE }, { "run-dir", required_argument, NULL, O_RUN_DIR },
 		{ "until", required_argument, NULL, O_UNTIL },       { "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "stall-timeout", required_argument, NULL, O_STALL }, { "interactive", no_argument, NULL, O_INTERACTIVE },
+		{ "idle-timeout", required_argument, NULL, O_IDLE },
 		{ "chroot", no_argument, NULL, O_CHROOT },           { "plan", no_argument, NULL, O_PLAN },
 		{ "assemble-only", no_argument, NULL, O_ASSEMBLE },
 		{ "quiet", no_argument, NULL, O_QUIET },             { "help", no_argument, NULL, O_HELP },
@@ -139,6 +144,7 @@ static int parse_options(int argc, char **argv, struct bootstrap_job *job)
 		case O_UNTIL: o->until = optarg; break;
 		case O_TIMEOUT: rc = seconds_option("--timeout", optarg, &o->timeout); break;
 		case O_STALL: rc = seconds_option("--stall-timeout", optarg, &o->stall_timeout); break;
+		case O_IDLE: rc = seconds_option("--idle-timeout", optarg, &o->idle_timeout); break;
 		case O_INTERACTIVE: o->interactive = true; break;
 		case O_CHROOT: o->chroot = true; break;
 		case O_PLAN: o->plan_only = true; break;
@@ -281,6 +287,23 @@ static void record_start(struct bootstrap_job *job, const struct manifest *neede
 	}
 }
 
+/* A stop signal before the machine runs: taken at points where stopping leaves nothing half-written. */
+static int stop_sig;
+
+static bool stop_asked(void *ctx)
+{
+	(void)ctx;
+	if (!stop_sig)
+		stop_sig = stop_signal_pending();
+	return stop_sig != 0;
+}
+
+static int stopped(const char *when)
+{
+	diag_error("stopped by the user (signal %s) %s", strsignal(stop_sig), when);
+	return EXIT_STOPPED;
+}
+
 static int fetch_needed(struct bootstrap_job *job, struct manifest *needed, struct error *err)
 {
 	int rc = job->layout == LAYOUT_2021 ? prepare2021_needed(job, needed, err)
@@ -306,6 +329,7 @@ static int fetch_needed(struct bootstrap_job *job, struct manifest *needed, stru
 		.offline = job->opt.offline,
 		.on_event = fetch_view_event,
 		.on_progress = fetch_view_progress,
+		.cancelled = stop_asked,
 		.ctx = &view,
 	};
 	rc = bootstrap_get_distfiles(needed, &how, err);
@@ -317,6 +341,9 @@ int cmd_bootstrap(int argc, char **argv)
 {
 	static struct bootstrap_job job;
 	memset(&job, 0, sizeof(job));
+	stop_sig = 0;
+	/* Until the machine's session takes them over, stop signals are asked for at safe points. */
+	stop_signals_block();
 	steps_options_init(&job.current.options);
 	struct manifest needed;
 	manifest_init(&needed);
@@ -348,9 +375,21 @@ int cmd_bootstrap(int argc, char **argv)
 		status = EXIT_USAGE;
 		goto out;
 	}
+	if (stop_asked(NULL)) {
+		status = stopped("before any distfile was fetched");
+		goto out;
+	}
 	if (fetch_needed(&job, &needed, &err)) {
-		diag_error("%s", err.msg);
-		status = error_exit_status(&err);
+		if (err.code == -ECANCELED)
+			status = stopped("while fetching distfiles (what arrived is kept to be resumed)");
+		else {
+			diag_error("%s", err.msg);
+			status = error_exit_status(&err);
+		}
+		goto out;
+	}
+	if (stop_asked(NULL)) {
+		status = stopped("before the images were assembled");
 		goto out;
 	}
 	if (make_run_dir(job.opt.run_dir) < 0) {
@@ -376,6 +415,10 @@ int cmd_bootstrap(int argc, char **argv)
 		snprintf(job.initramfs, sizeof(job.initramfs), "%s", job.opt.initrd);
 	if (job.opt.assemble_only) {
 		diag_info("images ready in %s", job.opt.run_dir);
+		goto out;
+	}
+	if (stop_asked(NULL)) {
+		status = stopped("after the images were assembled, before the machine started");
 		goto out;
 	}
 	status = bootstrap_vm_run(&job, cache_dir);

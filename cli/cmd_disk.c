@@ -1,5 +1,7 @@
 /* lbvm disk ls|cat|get IMAGE ...: read results back out of a disk image (partitioned or a bare filesystem)
- * through libext2fs, without mounting. */
+ * through libext2fs, without mounting. The image is a guest's work and untrusted: libext2fs reads it in a
+ * confined child process (image/extfs_child.h), names are escaped before they reach the terminal, and
+ * `get` writes only inside its destination (image/tree_extract.h). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -10,8 +12,11 @@
 
 #include "cli/commands.h"
 #include "common/diag.h"
+#include "common/escape.h"
 #include "common/exit_codes.h"
+#include "image/extfs_child.h"
 #include "image/extfs_read.h"
+#include "image/tree_extract.h"
 
 #define MAX_PART 4
 
@@ -21,8 +26,11 @@ static void usage(FILE *out)
 		"usage: lbvm disk ls  IMAGE [PATH]          list a directory (or one entry) of the image\n"
 		"       lbvm disk cat IMAGE PATH            write a file of the image to standard output\n"
 		"       lbvm disk get IMAGE PATH -o DEST    copy a file or directory tree out (DEST must not exist)\n"
-		"  -p, --part N   partition 1-4 (default: a filesystem at offset 0, else the first Linux partition)\n"
-		"  ls prints: MODE LINKS UID GID SIZE|MAJOR,MINOR NAME [-> TARGET]\n");
+		"  -p, --part N     partition 1-4 (default: a filesystem at offset 0, else the first Linux partition)\n"
+		"  --keep-setid     get: keep set-user-ID and set-group-ID bits (dropped by default)\n"
+		"  ls prints: MODE LINKS UID GID SIZE|MAJOR,MINOR NAME [-> TARGET] (control characters escaped)\n"
+		"  get copies files, directories, symlinks (never followed) and hard links; it refuses device\n"
+		"  nodes, FIFOs, sockets and names with '/', and says so, one line each.\n");
 }
 
 static void mode_string(uint32_t mode, char out[11])
@@ -49,6 +57,18 @@ struct ls_ctx {
 	struct error *err;
 };
 
+/* Print a name from the image with everything a terminal could act on escaped. */
+static int print_escaped(const char *s)
+{
+	size_t len = strlen(s);
+	char *out = malloc(ESCAPE_ROOM(len));
+	if (!out)
+		return -ENOMEM;
+	fputs(escape_name(out, ESCAPE_ROOM(len), s, len), stdout);
+	free(out);
+	return 0;
+}
+
 static int print_entry(void *priv, const char *name, const struct extfs_stat *st)
 {
 	struct ls_ctx *c = priv;
@@ -59,29 +79,72 @@ static int print_entry(void *priv, const char *name, const struct extfs_stat *st
 		printf("%u,%u", st->rdev_major, st->rdev_minor);
 	else
 		printf("%llu", (unsigned long long)st->size);
-	printf(" %s", name);
+	putchar(' ');
+	if (print_escaped(name))
+		return error_fail(c->err, -ENOMEM, "out of memory");
 	if (S_ISLNK(st->mode)) {
 		char *target;
 		int rc = extfs_read_link(c->d, st->ino, &target, c->err);
 		if (rc)
 			return rc;
-		printf(" -> %s", target);
+		fputs(" -> ", stdout);
+		rc = print_escaped(target);
 		free(target);
+		if (rc)
+			return error_fail(c->err, -ENOMEM, "out of memory");
 	}
 	putchar('\n');
 	return 0;
 }
 
-static int do_ls(struct extfs *d, const char *path, struct error *err)
+/* The jobs, run in the confined reader (image/extfs_child.h). */
+static int ls_job(struct extfs *d, void *ctx, int out_fd, struct error *err)
 {
+	(void)out_fd; /* standard output, through stdio */
+	const char *path = ctx;
 	struct ls_ctx c = { d, err };
 	struct extfs_stat st;
 	int rc = extfs_stat(d, path, &st, err);
 	if (rc)
 		return rc;
 	if (S_ISDIR(st.mode))
-		return extfs_list(d, path, print_entry, &c, err);
-	return print_entry(&c, path, &st);
+		rc = extfs_list(d, path, print_entry, &c, err);
+	else
+		rc = print_entry(&c, path, &st);
+	if (!rc && fflush(stdout) != 0)
+		rc = error_fail(err, -EIO, "cannot write the listing to standard output");
+	return rc;
+}
+
+static int cat_job(struct extfs *d, void *ctx, int out_fd, struct error *err)
+{
+	return extfs_cat(d, ctx, out_fd, err);
+}
+
+static int export_job(struct extfs *d, void *ctx, int out_fd, struct error *err)
+{
+	return extfs_export(d, ctx, out_fd, err);
+}
+
+static void report_refused(void *ctx, const char *path, const char *why)
+{
+	(void)ctx;
+	diag_warn("disk get: refused %s: %s", path, why);
+}
+
+static int do_get(const char *image, int part, const char *path, const char *dest, bool keep_setid,
+		  struct error *err)
+{
+	struct extfs_child c;
+	int rc = extfs_child_start(&c, image, part, -1, export_job, (void *)path, err);
+	if (rc)
+		return rc;
+	struct tree_extract_opts opts = { .source = path, .keep_setid = keep_setid, .keep_owner = geteuid() == 0,
+					  .refused = report_refused };
+	struct tree_extract_stats st;
+	rc = tree_extract(c.out_fd, dest, &opts, &st, err);
+	int crc = extfs_child_finish(&c, rc != 0, err);
+	return crc ? crc : rc;
 }
 
 int cmd_disk(int argc, char **argv)
@@ -89,16 +152,19 @@ int cmd_disk(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "part", required_argument, NULL, 'p' },
+		{ "keep-setid", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *dest = NULL;
 	int part = 0, c;
+	bool keep_setid = false;
 	opterr = 0;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, ":o:p:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': dest = optarg; break;
+		case 's': keep_setid = true; break;
 		case 'p': {
 			char *end;
 			long v = strtol(optarg, &end, 10);
@@ -133,30 +199,24 @@ int cmd_disk(int argc, char **argv)
 		diag_error(is_get ? "disk get: -o DEST is required" : "disk %s: -o is only for get", sub);
 		return EXIT_USAGE;
 	}
+	if (keep_setid && !is_get) {
+		diag_error("disk %s: --keep-setid is only for get", sub);
+		return EXIT_USAGE;
+	}
 	const char *image = argv[optind + 1];
 	const char *path = nargs == 3 ? argv[optind + 2] : "/";
 	struct error err = { 0 };
-	struct extfs *d;
-	int rc = extfs_open(&d, image, part, &err);
-	if (!rc) {
-		if (is_ls) {
-			rc = do_ls(d, path, &err);
-			if (!rc && fflush(stdout) != 0)
-				rc = error_fail(&err, -EIO, "cannot write the listing to standard output");
-		} else if (is_cat) {
-			rc = extfs_cat(d, path, STDOUT_FILENO, &err);
-		} else {
-			struct extfs_get_stats st;
-			rc = extfs_get(d, path, dest, &st, &err);
-			if (!rc && st.skipped)
-				diag_warn("disk get: %llu device node(s) or socket(s) not recreated (root needed)",
-					  (unsigned long long)st.skipped);
-		}
-		extfs_close(d);
+	int rc;
+	if (is_get) {
+		rc = do_get(image, part, path, dest, keep_setid, &err);
+	} else {
+		struct extfs_child reader;
+		rc = extfs_child_start(&reader, image, part, STDOUT_FILENO, is_ls ? ls_job : cat_job, (void *)path,
+				       &err);
+		if (!rc)
+			rc = extfs_child_finish(&reader, false, &err);
 	}
-	if (rc) {
+	if (rc && error_exit_status(&err) != EXIT_SANDBOX) /* the sandbox's report is already printed */
 		diag_error("disk %s: %s", sub, err.msg);
-		return error_exit_status(&err);
-	}
-	return EXIT_OK;
+	return rc ? error_exit_status(&err) : EXIT_OK;
 }

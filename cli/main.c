@@ -1,6 +1,7 @@
 /* lbvm: run a live-bootstrap build in a KVM micro-VM of its own. This file only picks the subcommand. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/commands.h"
 #include "common/exit_codes.h"
@@ -30,8 +31,18 @@ static void usage(FILE *out)
 	fprintf(out, "  %-12s %s\n", "version", "print the version");
 }
 
+/* lbvm uses no descriptor it did not open itself. Any other one a parent left open (a shell's, make's
+ * jobserver) is closed before anything else, so that nothing lbvm runs, confined or not, can reach it. */
+static void close_inherited(void)
+{
+	if (close_range(3, ~0u, 0) != 0)
+		for (int fd = 3; fd < 1024; fd++)
+			close(fd);
+}
+
 int main(int argc, char **argv)
 {
+	close_inherited();
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

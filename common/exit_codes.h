@@ -13,6 +13,7 @@ enum lbvm_exit {
 	EXIT_INCOMPLETE = 7,   /* fetch, bootstrap: some distfiles are missing or bad (the rest is in the cache) */
 	EXIT_STEP_FAILED = 8,  /* bootstrap: a step of the chain failed (a build, a checksum, the chain's shell) */
 	EXIT_STALLED = 9,      /* no console output for --stall-timeout */
+	EXIT_SANDBOX = 10,     /* a confined thread made a system call its seccomp filter forbids (docs/security.md) */
 };
 
 #endif

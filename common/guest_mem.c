@@ -19,6 +19,11 @@ int guest_mem_init(struct guest_mem *mem, uint64_t size)
 	if (p == MAP_FAILED)
 		return -errno;
 	madvise(p, size, MADV_HUGEPAGE); /* advice only: fewer TLB misses when THP is available */
+	if (madvise(p, size, MADV_DONTDUMP) != 0) {
+		int e = errno;
+		munmap(p, size);
+		return -e;
+	}
 	mem->host = p;
 	mem->owned = 1;
 	split(mem, size);
@@ -30,6 +35,14 @@ void guest_mem_wrap(struct guest_mem *mem, void *buf, uint64_t size)
 	mem->host = buf;
 	mem->owned = 0;
 	split(mem, size);
+}
+
+void guest_mem_wrap_split(struct guest_mem *mem, void *buf, uint64_t low, uint64_t high)
+{
+	mem->host = buf;
+	mem->owned = 0;
+	mem->low_size = low < LAYOUT_PCI_HOLE ? low : LAYOUT_PCI_HOLE;
+	mem->size = mem->low_size + high;
 }
 
 void guest_mem_destroy(struct guest_mem *mem)

@@ -14,10 +14,15 @@ struct guest_mem {
 	int owned;          /* 1 when guest_mem_init() made the mapping */
 };
 
-/* Map `size` bytes of zeroed guest RAM (lazily backed, hugepage-advised). 0 or -errno. */
+/* Map `size` bytes of zeroed guest RAM (lazily backed, hugepage-advised, left out of core dumps: a crash
+ * of lbvm must not write the guest's memory, secrets and all, into a core file). 0 or -errno. */
 int guest_mem_init(struct guest_mem *mem, uint64_t size);
 /* Use a caller-owned buffer as guest RAM (unit tests, fuzzers); the same split at the PCI hole applies. */
 void guest_mem_wrap(struct guest_mem *mem, void *buf, uint64_t size);
+/* The same with the split chosen: LOW bytes at guest-physical 0 (at most LAYOUT_PCI_HOLE) and HIGH bytes
+ * from 4 GiB, both in BUF (LOW + HIGH bytes). Lets tests and fuzzers reach the high-RAM path of
+ * guest_mem_ptr without a 3 GiB buffer. */
+void guest_mem_wrap_split(struct guest_mem *mem, void *buf, uint64_t low, uint64_t high);
 void guest_mem_destroy(struct guest_mem *mem);
 
 /* Bytes of RAM above 4 GiB. */

@@ -6,6 +6,7 @@
  *   0x0000_9000  identity page tables for the 64-bit entry (PML4, PDPT, 4 PDs)
  *   0x0002_0000  kernel command line
  *   0x0009_fc00  MP floating pointer + MP config table (reserved in e820, where Linux scans)
+ *   0x000e_0000  ACPI: RSDP (where Linux's legacy scan finds it), then RSDT, XSDT, FADT, FACS, MADT, DSDT
  *   0x000f_0000  legacy BIOS area (reserved in e820, empty)
  *   0x0010_0000  protected-mode kernel (bzImage payload), then free RAM; initrd at the top of low RAM
  *   0xc000_0000  32-bit PCI hole: PCI MMIO window, IOAPIC, LAPIC, KVM's TSS; RAM resumes at 4 GiB
@@ -31,6 +32,8 @@
 #define LAYOUT_CMDLINE_MAX       UINT64_C(0x00010000) /* room reserved for it (64 KiB) */
 #define LAYOUT_MPTABLE           UINT64_C(0x0009fc00) /* MP floating pointer, then the config table */
 #define LAYOUT_MPTABLE_SIZE      UINT64_C(0x00000400) /* the last KiB of base memory */
+#define LAYOUT_ACPI              UINT64_C(0x000e0000) /* RSDP first, the tables after it (reserved) */
+#define LAYOUT_ACPI_SIZE         UINT64_C(0x00010000) /* 64 KiB, below the BIOS area */
 #define LAYOUT_BIOS_AREA         UINT64_C(0x000f0000) /* reserved, as on a PC */
 #define LAYOUT_BIOS_AREA_SIZE    UINT64_C(0x00010000)
 #define LAYOUT_BASE_MEM_END      UINT64_C(0x0009fc00) /* end of usable conventional memory */
@@ -58,15 +61,23 @@
 #define LAYOUT_PORT_I8042_CMD    0x64
 #define LAYOUT_PORT_RTC          0x70   /* index; data at 0x71 */
 #define LAYOUT_PORT_PCI_CONFIG   0xcf8  /* configuration mechanism #1: address 0xcf8, data 0xcfc..0xcff */
+#define LAYOUT_PORT_RESET        0xcf9  /* reset control register (byte access), also the FADT's RESET_REG */
+#define LAYOUT_PORT_ACPI_PM1_EVT 0x600  /* ACPI PM1a event block: status (2 bytes), enable (2 bytes) */
+#define LAYOUT_PORT_ACPI_PM1_CNT 0x604  /* ACPI PM1a control block (2 bytes) */
 #define LAYOUT_PCI_IO            0xc000 /* I/O BARs are placed from here ... */
-#define LAYOUT_PCI_IO_END        0xc800 /* ... up to here (below the config ports) */
+#define LAYOUT_PCI_IO_END        0xc800 /* ... up to here (inside the DSDT's I/O window 0xd00..0xffff) */
 
 /* Interrupt lines (ISA IRQ n is IOAPIC pin n, as KVM's default routing has it). */
 #define LAYOUT_IRQ_COM1          4
 #define LAYOUT_IRQ_COM2          3
 #define LAYOUT_IRQ_RTC           8
+#define LAYOUT_IRQ_ACPI_SCI      9      /* ACPI's system control interrupt (level) */
 #define LAYOUT_IRQ_PCI_FIRST     16     /* PCI INTx lines use IOAPIC pins 16..23 */
 #define LAYOUT_IOAPIC_PINS       24
+
+/* APIC ids, as the MP table and the MADT name them. */
+#define LAYOUT_BSP_APIC_ID       0      /* the one vCPU's local APIC */
+#define LAYOUT_IOAPIC_ID         1      /* after the CPU's */
 
 /* The user-mode network behind the NIC (--net): QEMU's `-nic user` address plan. IPv4 addresses as host-order
  * numbers; the mirror is lbvm's own HTTP mirror of verified distfiles. */

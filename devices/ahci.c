@@ -49,10 +49,11 @@ static uint64_t clb_addr(const struct ahci_port *p)
 	return (uint64_t)p->clbu << 32 | p->clb;
 }
 
-/* Copy a FIS into the port's received-FIS area, when FIS receive is on and the area is guest RAM. */
+/* Copy a FIS into the port's received-FIS area, when FIS receive is on, the guest lets the HBA master the
+ * bus, and the area is guest RAM. */
 static void post_fis(struct ahci_port *p, unsigned offset, const uint8_t *fis, size_t len)
 {
-	if (!(p->cmd & AHCI_PxCMD_FRE))
+	if (!(p->cmd & AHCI_PxCMD_FRE) || !pci_device_bus_master(p->hba->pci))
 		return;
 	if (guest_mem_write(p->hba->mem, fb_addr(p) + offset, fis, len))
 		p->is |= AHCI_PxIS_HBFS;
@@ -334,11 +335,26 @@ static void run_slot(struct ahci_port *p, unsigned slot)
 		finish_ok(p, slot, &tf, &plan);
 }
 
+/* Bus mastering off (PCI COMMAND.BME clear): the HBA may not read the command list or move data, so the
+ * issued commands fail without touching guest memory: a host bus fatal error and an aborted command in
+ * PxTFD, the slots left in PxCI, the port stopped until software restarts it, as after any error. */
+static void no_bus_master(struct ahci_port *p)
+{
+	p->halted = true;
+	p->is |= AHCI_PxIS_HBFS | AHCI_PxIS_TFES;
+	p->tfd = (uint32_t)ATA_ERROR_ABRT << 8 | ATA_STATUS_FAIL;
+}
+
 /* Run every issued slot, lowest first, until the queue is empty or an error halts the port. */
 static void process(struct ahci_port *p)
 {
 	if (!(p->cmd & AHCI_PxCMD_ST) || p->halted)
 		return;
+	if (!pci_device_bus_master(p->hba->pci)) {
+		if (p->ci)
+			no_bus_master(p);
+		return;
+	}
 	for (unsigned slot = 0; slot < AHCI_SLOTS && !p->halted; slot++)
 		if (p->ci & (1u << slot))
 			run_slot(p, slot);

@@ -1,12 +1,14 @@
 /* The MC146818 CMOS clock at ports 0x70/0x71. Its time comes from SOURCE_DATE_EPOCH and stands still
  * (never the host clock): a guest reading the date twice gets the same answer in every run. A guest that
- * sets the clock sees its own value from then on. 128 bytes of CMOS RAM around it. */
+ * sets the clock sees its own value from then on, as long as it stays between 1970 and 9999 (a write that
+ * would leave that range is ignored, so no sequence of writes can overflow the date). 128 bytes of CMOS RAM around it. */
 #ifndef LBVM_DEVICES_CMOS_RTC_H
 #define LBVM_DEVICES_CMOS_RTC_H
 
 #include <stdint.h>
 
 #define CMOS_RTC_DEFAULT_EPOCH INT64_C(946684800) /* 2000-01-01 00:00:00 UTC, when SOURCE_DATE_EPOCH is unset */
+#define CMOS_RTC_MAX_EPOCH INT64_C(253402300799) /* 9999-12-31 23:59:59 UTC: the last date BCD registers hold */
 #define CMOS_SIZE 128
 
 struct cmos_rtc {

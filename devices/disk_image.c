@@ -9,6 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/exit_codes.h"
+#include "common/file_lock.h"
+
 /* At most this many iovecs per preadv/pwritev call (the kernel refuses more than IOV_MAX). */
 #define IOV_BATCH 64
 
@@ -34,6 +37,8 @@ int disk_image_from_fd(int fd, const char *name, bool read_only, struct disk_ima
 		return -ENOMEM;
 	}
 	img->fd = fd;
+	img->dev = st.st_dev;
+	img->ino = st.st_ino;
 	img->read_only = read_only;
 	img->size = size;
 	img->sectors = size / DISK_SECTOR_SIZE;
@@ -42,7 +47,8 @@ int disk_image_from_fd(int fd, const char *name, bool read_only, struct disk_ima
 	return 0;
 }
 
-int disk_image_open(const char *path, bool read_only, struct disk_image **out, uint64_t *size_out)
+/* Open and check, without the lock (disk_image_open_all looks for duplicates first). */
+static int open_unlocked(const char *path, bool read_only, struct disk_image **out, uint64_t *size_out)
 {
 	/* O_NONBLOCK: opening a FIFO by mistake must not hang before fstat() says it is not a regular file. */
 	int fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NONBLOCK);
@@ -62,6 +68,59 @@ int disk_image_open(const char *path, bool read_only, struct disk_image **out, u
 		return err;
 	}
 	return 0;
+}
+
+static int lock(struct disk_image *img)
+{
+	int err = file_lock(img->fd, !img->read_only);
+	return err == -EAGAIN ? -DISK_IMAGE_ELOCKED : err;
+}
+
+int disk_image_open(const char *path, bool read_only, struct disk_image **out, uint64_t *size_out)
+{
+	int err = open_unlocked(path, read_only, out, size_out);
+	if (!err && (err = lock(*out))) {
+		disk_image_close(*out);
+		*out = NULL;
+	}
+	return err;
+}
+
+int disk_image_open_all(const char *const *specs, unsigned n, struct disk_image **out, struct error *err)
+{
+	for (unsigned i = 0; i < n; i++)
+		out[i] = NULL;
+	int rc = 0;
+	for (unsigned i = 0; i < n && !rc; i++) {
+		char *path = NULL;
+		bool ro = false;
+		uint64_t size = 0;
+		rc = disk_image_parse_spec(specs[i], &path, &ro);
+		if (!rc)
+			rc = open_unlocked(path, ro, &out[i], &size);
+		for (unsigned j = 0; !rc && j < i; j++) {
+			if (out[j]->dev == out[i]->dev && out[j]->ino == out[i]->ino) {
+				rc = error_fail_status(err, EXIT_USAGE, -EINVAL,
+						       "disk '%s' is the same image as disk '%s' (given twice)",
+						       out[i]->path, out[j]->path);
+			}
+		}
+		if (!rc)
+			rc = lock(out[i]);
+		if (rc && !err->code) {
+			char msg[ERROR_MSG_MAX];
+			disk_image_strerror(msg, sizeof(msg), path ? path : specs[i], rc, size);
+			error_fail_status(err, rc == -ENOMEM ? EXIT_INTERNAL : EXIT_USAGE, rc, "%s", msg);
+		}
+		free(path);
+	}
+	if (rc) {
+		for (unsigned i = 0; i < n; i++) {
+			disk_image_close(out[i]);
+			out[i] = NULL;
+		}
+	}
+	return rc;
 }
 
 int disk_image_parse_spec(const char *spec, char **path, bool *read_only)
@@ -109,6 +168,10 @@ void disk_image_strerror(char *buf, size_t len, const char *path, int err, uint6
 		break;
 	case DISK_IMAGE_EROFS:
 		snprintf(buf, len, "disk '%s': the image is read-only", path);
+		break;
+	case DISK_IMAGE_ELOCKED:
+		snprintf(buf, len, "disk '%s' is in use: another lbvm (or another program) has it open%s", path,
+			 " for writing, or for reading while this run would write it");
 		break;
 	default:
 		snprintf(buf, len, "disk '%s': %s", path, strerror(-err));

@@ -14,6 +14,7 @@
 #define CONFIG_FN(a)      (((a) >> 8) & 0x7)
 #define CONFIG_REG(a)     ((a) & 0xfc)
 #define PORT_ADDRESS      0  /* offsets inside the 8-port window at 0xcf8 */
+#define PORT_CF9          1  /* the reset control register's byte */
 #define PORT_DATA         4
 
 /* The host bridge at 00:00.0: a PCI host bridge with no BARs and no interrupt. */
@@ -98,7 +99,7 @@ void pci_device_set_intx(struct pci_device *dev, int level)
 	pthread_mutex_unlock(&dev->host->lock);
 }
 
-bool pci_device_bus_master(struct pci_device *dev)
+bool pci_device_bus_master(const struct pci_device *dev)
 {
 	pthread_mutex_lock(&dev->host->lock);
 	bool on = cfg_get16(dev->cfg, PCI_COMMAND) & PCI_COMMAND_MASTER;
@@ -131,6 +132,10 @@ void pci_host_io_read(void *opaque, uint64_t offset, void *data, unsigned size)
 {
 	struct pci_host *host = opaque;
 	uint32_t v = UINT32_MAX;
+	if (offset == PORT_CF9 && size == 1 && host->cf9_read) {
+		host->cf9_read(host->cf9_dev, 0, data, size);
+		return;
+	}
 	if (offset < PORT_DATA) {
 		/* Only the dword at 0xcf8 is the address register; a narrower read sees its bytes. */
 		v = host->config_address >> (8 * offset);
@@ -154,6 +159,10 @@ void pci_host_io_write(void *opaque, uint64_t offset, const void *data, unsigned
 	struct pci_host *host = opaque;
 	uint32_t v = 0;
 	memcpy(&v, data, size < 4 ? size : 4);
+	if (offset == PORT_CF9 && size == 1 && host->cf9_write) {
+		host->cf9_write(host->cf9_dev, 0, data, size);
+		return;
+	}
 	if (offset < PORT_DATA) {
 		if (offset == PORT_ADDRESS && size == 4)
 			host->config_address = v & CONFIG_ADDR_MASK;
@@ -287,7 +296,7 @@ static int add_device(struct pci_host *host, unsigned slot, const struct pci_dev
 	dev->host = host;
 	dev->slot = slot;
 	dev->info = *info;
-	dev->gsi = LAYOUT_IRQ_PCI_FIRST + slot % PCI_INTX_PINS;
+	dev->gsi = pci_intx_gsi(slot, info->int_pin ? info->int_pin : PCI_INTA);
 	cfg_put16(dev->cfg, PCI_VENDOR_ID, info->vendor);
 	cfg_put16(dev->cfg, PCI_DEVICE_ID, info->device);
 	cfg_put32(dev->cfg, PCI_CLASS_REV, info->class_code << 8 | info->revision);
@@ -379,6 +388,19 @@ void pci_host_reset(struct pci_host *host)
 		intx_update(dev); /* the device keeps its level; INTx disable is off again */
 	}
 	pthread_mutex_unlock(&host->lock);
+}
+
+unsigned pci_intx_gsi(unsigned slot, unsigned pin)
+{
+	/* The usual swizzle: neighbouring slots spread their INTA# over the pins. */
+	return LAYOUT_IRQ_PCI_FIRST + (slot + pin - PCI_INTA) % PCI_INTX_PINS;
+}
+
+void pci_host_attach_port_cf9(struct pci_host *host, bus_read_fn read, bus_write_fn write, void *dev)
+{
+	host->cf9_read = read;
+	host->cf9_write = write;
+	host->cf9_dev = dev;
 }
 
 size_t pci_host_intx_routes(const struct pci_host *host, struct pci_intx_route *out, size_t max)

@@ -3,7 +3,10 @@
  * 32-bit memory or I/O BARs. The host claims ONE window on the MMIO bus (LAYOUT_PCI_MMIO..LAYOUT_PCI_MMIO_END)
  * and one on the I/O bus (LAYOUT_PCI_IO..LAYOUT_PCI_IO_END) and forwards each access to the BAR that
  * decodes it now, so the guest may move BARs freely.
- * INTx: slot N's INTA is IOAPIC pin LAYOUT_IRQ_PCI_FIRST + (N % 8), level-triggered and shared.
+ * INTx: slot N's INTx# (x = A..D) is IOAPIC pin LAYOUT_IRQ_PCI_FIRST + (N + x) % 8, level-triggered and
+ * shared (pci_intx_gsi; the MP table and ACPI's _PRT say the same).
+ * Port 0xcf9, a byte inside the configuration window, is the PC chipset's reset control register: a byte
+ * access there goes to the handler the machine attaches (pci_host_attach_port_cf9), as on a PC.
  * Threads: configuration space, BAR decoding and MMIO/IO dispatch belong to the vCPU thread; a device may
  * set its INTx level or ask for its bus-master bit from any thread (the host's lock covers those, and it
  * is never held while a device's BAR handler runs). */
@@ -86,6 +89,9 @@ struct pci_host {
 	uint64_t next_mmio;               /* where the next memory BAR is placed */
 	uint64_t next_io;                 /* where the next I/O BAR is placed */
 	pthread_mutex_t lock;             /* INTx state, STATUS and COMMAND against other threads */
+	bus_read_fn cf9_read;             /* byte accesses to port 0xcf9, or NULL */
+	bus_write_fn cf9_write;
+	void *cf9_dev;
 };
 
 /* One row of the INTx routing table, for MP-table interrupt entries. */
@@ -109,10 +115,16 @@ int pci_host_register(struct pci_host *host, const struct pci_device_info *info,
 
 /* The device's INTx level (1 asserted). Honours COMMAND.INTX_DISABLE; shared pins are ORed. Any thread. */
 void pci_device_set_intx(struct pci_device *dev, int level);
-/* Whether the guest lets the device master the bus (COMMAND.MASTER): no DMA without it. Any thread. */
-bool pci_device_bus_master(struct pci_device *dev);
+/* Whether the guest lets the device master the bus (COMMAND.BME): without it a device must not touch
+ * guest memory (no DMA, no FIS delivery). Any thread. */
+bool pci_device_bus_master(const struct pci_device *dev);
 /* Current base of a BAR as the guest programmed it: a guest-physical address, or a port for an I/O BAR. */
 uint64_t pci_device_bar_addr(const struct pci_device *dev, unsigned bar);
+
+/* The IOAPIC pin of slot `slot`'s interrupt pin `pin` (PCI_INTA .. PCI_INTA + 3). */
+unsigned pci_intx_gsi(unsigned slot, unsigned pin);
+/* Hand byte accesses to port 0xcf9 (the reset control register) to another device. */
+void pci_host_attach_port_cf9(struct pci_host *host, bus_read_fn read, bus_write_fn write, void *dev);
 
 /* Fill up to `max` routes (devices with an interrupt pin, by slot); returns how many exist. */
 size_t pci_host_intx_routes(const struct pci_host *host, struct pci_intx_route *out, size_t max);

@@ -139,7 +139,7 @@ static void write_reg(struct uart16550 *u, unsigned reg, uint8_t val)
 		if (u->mcr & MCR_LOOP)
 			fifo_push(u, val);
 		else if (u->tx)
-			u->tx(u->tx_opaque, val);
+			u->tx(u->tx_opaque, val, (u->ier & IER_THRI) != 0);
 		u->thre_pending = true; /* sent at once: THR is empty again */
 		break;
 	case REG_IER:

@@ -18,7 +18,9 @@
 #define UART_FIFO_SIZE 16
 #define UART_INPUT_QUEUE 4096
 
-typedef void (*uart_tx_fn)(void *opaque, uint8_t byte);
+/* A byte the guest sent. `interrupt_driven`: the THR-empty interrupt was enabled when it was written, as a
+ * tty driver's writes are; Linux's kernel console (printk) writes with the UART's interrupts off. */
+typedef void (*uart_tx_fn)(void *opaque, uint8_t byte, bool interrupt_driven);
 
 struct uart16550 {
 	pthread_mutex_t lock;

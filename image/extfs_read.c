@@ -4,21 +4,18 @@
 #include <et/com_err.h>
 #include <ext2fs/ext2fs.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "image/mbr.h"
+#include "image/tree_stream.h"
 
-#define COPY_BUF_SIZE (1024 * 1024)
+#define COPY_BUF_SIZE (64 * 1024)
 #define EXT_MAGIC_OFFSET (1024 + 56) /* superblock at 1024, s_magic at +56 */
 #define EXT_MAGIC 0xef53
-#define STAGE_NAME "n"               /* the node inside the staging directory */
-#define NFTW_FDS 32
 #define SYMLINK_MAX 65536            /* Linux caps targets at one page; more means a damaged inode */
 
 struct extfs {
@@ -48,21 +45,15 @@ static int read_at(int fd, void *buf, size_t len, off_t off)
 }
 
 /* Where the filesystem starts: offset 0 if the ext magic is there, else from the msdos table. */
-static int find_offset(const char *image, int part, uint64_t *offset, struct error *err)
+static int find_offset(int fd, const char *image, int part, uint64_t *offset, struct error *err)
 {
-	int fd = open(image, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return error_fail(err, -errno, "cannot open %s: %s", image, strerror(errno));
 	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
 		return error_fail(err, -EINVAL, "%s is not a regular file", image);
-	}
 	uint8_t sector[MBR_SECTOR_SIZE], magic[2];
 	int has_sector = read_at(fd, sector, sizeof(sector), 0) == 0;
 	int raw_fs = read_at(fd, magic, sizeof(magic), EXT_MAGIC_OFFSET) == 0 &&
 		     (magic[0] | magic[1] << 8) == EXT_MAGIC;
-	close(fd);
 	if (part == 0 && raw_fs) {
 		*offset = 0;
 		return 0;
@@ -89,23 +80,38 @@ static int find_offset(const char *image, int part, uint64_t *offset, struct err
 	return 0;
 }
 
-int extfs_open(struct extfs **out, const char *image, int part, struct error *err)
+int extfs_open_fd(struct extfs **out, int fd, const char *image, int part, struct error *err)
 {
 	*out = NULL;
-	uint64_t offset;
-	int rc = find_offset(image, part, &offset, err);
-	if (rc)
+	uint64_t offset = 0;
+	int rc = find_offset(fd, image, part, &offset, err);
+	if (rc) {
+		close(fd);
 		return rc;
+	}
 	struct extfs *d = calloc(1, sizeof(*d));
 	if (!d || !(d->image = strdup(image))) {
 		free(d);
+		close(fd);
 		return error_fail(err, -ENOMEM, "out of memory");
 	}
 	d->offset = offset;
-	char io_opts[64];
+	/* unixfd_io_manager reads through a descriptor (its "name" is the number), so nothing here opens a
+	 * path: this runs inside the image reader's sandbox. It gets a duplicate because it closes its
+	 * descriptor itself, with the filesystem or on a failure after taking it. */
+	char fd_name[16], io_opts[64];
+	int lib_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	close(fd);
+	if (lib_fd < 0) {
+		free(d->image);
+		free(d);
+		return error_fail(err, -errno, "cannot read %s: %s", image, strerror(errno));
+	}
+	snprintf(fd_name, sizeof(fd_name), "%d", lib_fd);
 	snprintf(io_opts, sizeof(io_opts), "offset=%llu", (unsigned long long)offset);
-	errcode_t e = ext2fs_open2(image, io_opts, EXT2_FLAG_64BITS, 0, 0, unix_io_manager, &d->fs);
+	errcode_t e = ext2fs_open2(fd_name, io_opts, EXT2_FLAG_64BITS, 0, 0, unixfd_io_manager, &d->fs);
 	if (e) {
+		d->fs = NULL;
 		extfs_close(d);
 		if (e == EXT2_ET_BAD_MAGIC || e == EXT2_ET_SHORT_READ || e == EXT2_ET_CORRUPT_SUPERBLOCK)
 			return error_fail(err, -EINVAL, "%s: no ext2/3/4 filesystem at offset %llu", image,
@@ -114,6 +120,15 @@ int extfs_open(struct extfs **out, const char *image, int part, struct error *er
 	}
 	*out = d;
 	return 0;
+}
+
+int extfs_open(struct extfs **out, const char *image, int part, struct error *err)
+{
+	*out = NULL;
+	int fd = open(image, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return error_fail(err, -errno, "cannot open %s: %s", image, strerror(errno));
+	return extfs_open_fd(out, fd, image, part, err);
 }
 
 void extfs_close(struct extfs *d)
@@ -381,223 +396,170 @@ int extfs_cat(struct extfs *d, const char *path, int out_fd, struct error *err)
 	return copy_ino(d, st.ino, out_fd, path, "standard output", err);
 }
 
-/* ---- copying out ---- */
+/* ---- exporting a tree ---- */
 
-struct seen_link {
-	ext2_ino_t ino;
-	char *path;
-};
-
-struct getter {
+struct exporter {
 	struct extfs *d;
+	int fd;
 	struct error *err;
-	struct extfs_get_stats *stats;
-	struct seen_link *seen;
-	size_t nseen, capseen;
-	uint8_t *dir_done;      /* bitmap over inode numbers: a directory reached twice means a damaged image */
+	uint8_t *dir_done;   /* bitmap over inode numbers: a directory reached twice means a damaged image */
+	uint8_t *file_sent;  /* bitmap: a file with several names whose content is already in the stream */
 	uint32_t ninodes;
-	int as_root;
+	unsigned depth;
+	char *buf;
 };
 
-static char *join(const char *a, const char *b)
+static int bit_test_set(uint8_t *map, uint32_t ino)
 {
-	size_t la = strlen(a), lb = strlen(b);
-	if (la && a[la - 1] == '/')
-		la--; /* "/" + "x" is "/x" */
-	char *s = malloc(la + lb + 2);
-	if (s) {
-		memcpy(s, a, la);
-		s[la] = '/';
-		memcpy(s + la + 1, b, lb + 1);
-	}
-	return s;
+	int was = (map[ino / 8] >> (ino % 8)) & 1;
+	map[ino / 8] |= (uint8_t)(1u << (ino % 8));
+	return was;
 }
 
-static int host_fail(struct getter *g, const char *what, const char *path)
+static void record_from(struct tree_record *r, enum tree_record_kind kind, const struct extfs_stat *st,
+			const char *entry, size_t entry_len)
 {
-	int e = errno;
-	return error_fail(g->err, -e, "cannot %s %s: %s", what, path, strerror(e));
+	memset(r, 0, sizeof(*r));
+	r->kind = kind;
+	r->mode = st->mode;
+	r->uid = st->uid;
+	r->gid = st->gid;
+	r->mtime = st->mtime;
+	r->nlink = st->nlink;
+	r->rdev_major = st->rdev_major;
+	r->rdev_minor = st->rdev_minor;
+	r->id = st->ino;
+	r->name_len = (uint32_t)entry_len;
+	memcpy(r->name, entry, entry_len);
 }
 
-/* Owner (root only), then mode (chown would clear set-id bits), then times. */
-static int finish_node(struct getter *g, const char *dest, const struct extfs_stat *st)
+/* A file's content, exactly st->size bytes: a file that ends early or claims more than the whole
+ * filesystem is damage, never padded or read forever. */
+static int export_content(struct exporter *ex, const struct extfs_stat *st, const char *name)
 {
-	if (g->as_root && lchown(dest, st->uid, st->gid) != 0)
-		return host_fail(g, "set the owner of", dest);
-	if (!LINUX_S_ISLNK(st->mode) && chmod(dest, st->mode & 07777) != 0)
-		return host_fail(g, "set the mode of", dest);
-	struct timespec ts[2] = { { .tv_sec = st->mtime }, { .tv_sec = st->mtime } };
-	if (utimensat(AT_FDCWD, dest, ts, AT_SYMLINK_NOFOLLOW) != 0)
-		return host_fail(g, "set the times of", dest);
-	return 0;
-}
-
-static int get_node(struct getter *g, const struct extfs_stat *st, const char *name, const char *dest);
-
-static int get_dir(struct getter *g, const struct extfs_stat *st, const char *name, const char *dest)
-{
-	if (st->ino == 0 || st->ino > g->ninodes || (g->dir_done[st->ino / 8] & (1u << (st->ino % 8))))
-		return error_fail(g->err, -EINVAL, "%s: directory reached twice or out of range (damaged image)", name);
-	g->dir_done[st->ino / 8] |= (uint8_t)(1u << (st->ino % 8));
-	if (mkdir(dest, 0700) != 0)
-		return host_fail(g, "create directory", dest);
-	struct dir_list l;
-	int rc = read_dir(g->d, st->ino, name, &l, g->err);
-	if (rc)
-		return rc;
-	for (size_t i = 0; rc == 0 && i < l.n; i++) {
-		char *cname = join(name, l.e[i].name), *cdest = join(dest, l.e[i].name);
-		struct extfs_stat cst;
-		if (!cname || !cdest)
-			rc = error_fail(g->err, -ENOMEM, "out of memory");
-		else if (!(rc = stat_ino(g->d, l.e[i].ino, &cst, cname, g->err)))
-			rc = get_node(g, &cst, cname, cdest);
-		free(cname);
-		free(cdest);
-	}
-	dir_list_free(&l);
-	if (rc == 0)
-		g->stats->dirs++;
-	return rc ? rc : finish_node(g, dest, st);
-}
-
-static int get_file(struct getter *g, const struct extfs_stat *st, const char *name, const char *dest)
-{
-	if (st->nlink > 1) {
-		for (size_t i = 0; i < g->nseen; i++) {
-			if (g->seen[i].ino != st->ino)
-				continue;
-			if (link(g->seen[i].path, dest) != 0)
-				return host_fail(g, "create hard link", dest);
-			g->stats->hardlinks++;
-			return 0;
+	uint64_t fs_bytes = ext2fs_blocks_count(ex->d->fs->super) * (uint64_t)ex->d->fs->blocksize;
+	if (st->size > fs_bytes)
+		return error_fail(ex->err, -EFBIG, "%s claims %llu bytes, more than the whole filesystem (%llu): damaged image",
+				  name, (unsigned long long)st->size, (unsigned long long)fs_bytes);
+	ext2_file_t f;
+	errcode_t e = ext2fs_file_open(ex->d->fs, st->ino, 0, &f);
+	if (e)
+		return ext_fail(ex->err, e, "cannot open", name);
+	uint64_t left = st->size;
+	int rc = 0;
+	while (rc == 0 && left) {
+		unsigned want = left < COPY_BUF_SIZE ? (unsigned)left : COPY_BUF_SIZE, got = 0;
+		e = ext2fs_file_read(f, ex->buf, want, &got);
+		if (e)
+			rc = ext_fail(ex->err, e, "cannot read", name);
+		else if (got == 0)
+			rc = error_fail(ex->err, -EINVAL, "%s ends before its size (damaged image)", name);
+		else {
+			rc = tree_stream_put_payload(ex->fd, ex->buf, got, ex->err);
+			left -= got;
 		}
 	}
-	int fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return host_fail(g, "create", dest);
-	int rc = copy_ino(g->d, st->ino, fd, name, dest, g->err);
-	if (close(fd) != 0 && !rc)
-		rc = host_fail(g, "write", dest);
-	if (!rc)
-		rc = finish_node(g, dest, st);
-	if (!rc && st->nlink > 1) {
-		if (g->nseen == g->capseen) {
-			size_t cap = g->capseen ? g->capseen * 2 : 16;
-			struct seen_link *grown = realloc(g->seen, cap * sizeof(*grown));
-			if (!grown)
-				return error_fail(g->err, -ENOMEM, "out of memory");
-			g->seen = grown;
-			g->capseen = cap;
-		}
-		if (!(g->seen[g->nseen].path = strdup(dest)))
-			return error_fail(g->err, -ENOMEM, "out of memory");
-		g->seen[g->nseen++].ino = st->ino;
-	}
-	if (!rc)
-		g->stats->files++;
+	ext2fs_file_close(f);
 	return rc;
 }
 
-static int get_node(struct getter *g, const struct extfs_stat *st, const char *name, const char *dest)
+static int export_node(struct exporter *ex, const struct extfs_stat *st, const char *name, const char *entry,
+		       size_t entry_len);
+
+static int export_dir(struct exporter *ex, const struct extfs_stat *st, const char *name, const char *entry,
+		      size_t entry_len)
 {
+	if (st->ino == 0 || st->ino > ex->ninodes || bit_test_set(ex->dir_done, st->ino))
+		return error_fail(ex->err, -EINVAL, "%s: directory reached twice or out of range (damaged image)", name);
+	if (ex->depth >= TREE_STREAM_MAX_DEPTH)
+		return error_fail(ex->err, -EINVAL, "directories nested deeper than %d levels at %s",
+				  TREE_STREAM_MAX_DEPTH, name);
+	struct tree_record r;
+	record_from(&r, TREE_DIR, st, entry, entry_len);
+	int rc = tree_stream_put(ex->fd, &r, ex->err);
+	struct dir_list l;
+	if (rc || (rc = read_dir(ex->d, st->ino, name, &l, ex->err)))
+		return rc;
+	ex->depth++;
+	size_t nlen = strlen(name);
+	for (size_t i = 0; rc == 0 && i < l.n; i++) {
+		size_t clen = strlen(l.e[i].name);
+		char *cname = malloc(nlen + clen + 2);
+		if (!cname) {
+			rc = error_fail(ex->err, -ENOMEM, "out of memory");
+			break;
+		}
+		/* the image path, for messages only: the writer never builds host paths */
+		snprintf(cname, nlen + clen + 2, "%s%s%s", name, nlen && name[nlen - 1] == '/' ? "" : "/", l.e[i].name);
+		struct extfs_stat cst;
+		if (!(rc = stat_ino(ex->d, l.e[i].ino, &cst, cname, ex->err)))
+			rc = export_node(ex, &cst, cname, l.e[i].name, clen);
+		free(cname);
+	}
+	ex->depth--;
+	dir_list_free(&l);
+	if (rc)
+		return rc;
+	memset(&r, 0, sizeof(r));
+	r.kind = TREE_DIR_END;
+	return tree_stream_put(ex->fd, &r, ex->err);
+}
+
+static int export_node(struct exporter *ex, const struct extfs_stat *st, const char *name, const char *entry,
+		       size_t entry_len)
+{
+	struct tree_record r;
+	int rc;
 	switch (st->mode & LINUX_S_IFMT) {
 	case LINUX_S_IFDIR:
-		return get_dir(g, st, name, dest);
+		return export_dir(ex, st, name, entry, entry_len);
 	case LINUX_S_IFREG:
-		return get_file(g, st, name, dest);
+		if (st->nlink > 1 && st->ino <= ex->ninodes && bit_test_set(ex->file_sent, st->ino)) {
+			record_from(&r, TREE_LINK, st, entry, entry_len);
+			return tree_stream_put(ex->fd, &r, ex->err);
+		}
+		record_from(&r, TREE_FILE, st, entry, entry_len);
+		r.size = st->size;
+		rc = tree_stream_put(ex->fd, &r, ex->err);
+		return rc ? rc : export_content(ex, st, name);
 	case LINUX_S_IFLNK: {
 		char *target;
-		int rc = extfs_read_link(g->d, st->ino, &target, g->err);
-		if (rc)
+		if ((rc = extfs_read_link(ex->d, st->ino, &target, ex->err)))
 			return rc;
-		rc = symlink(target, dest) != 0 ? host_fail(g, "create symlink", dest) : 0;
-		free(target);
+		record_from(&r, TREE_SYMLINK, st, entry, entry_len);
+		r.size = strlen(target); /* a NUL inside a damaged target ends it */
+		rc = tree_stream_put(ex->fd, &r, ex->err);
 		if (!rc)
-			g->stats->symlinks++;
-		return rc ? rc : finish_node(g, dest, st);
+			rc = tree_stream_put_payload(ex->fd, target, r.size, ex->err);
+		free(target);
+		return rc;
 	}
-	case LINUX_S_IFIFO:
-		if (mkfifo(dest, 0600) != 0)
-			return host_fail(g, "create pipe", dest);
-		return finish_node(g, dest, st);
-	case LINUX_S_IFCHR:
-	case LINUX_S_IFBLK:
-		if (mknod(dest, (st->mode & LINUX_S_IFMT) | 0600, makedev(st->rdev_major, st->rdev_minor)) != 0) {
-			if (errno != EPERM)
-				return host_fail(g, "create device", dest);
-			g->stats->skipped++; /* an ordinary user cannot; the caller says so */
-			return 0;
-		}
-		return finish_node(g, dest, st);
-	default: /* sockets only mean something while a process listens on them */
-		g->stats->skipped++;
-		return 0;
+	default: /* devices, FIFOs, sockets: described, and the writer refuses them */
+		record_from(&r, TREE_SPECIAL, st, entry, entry_len);
+		return tree_stream_put(ex->fd, &r, ex->err);
 	}
 }
 
-static int make_writable(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+int extfs_export(struct extfs *d, const char *path, int out_fd, struct error *err)
 {
-	(void)ftw;
-	if (type == FTW_D)
-		chmod(path, (sb->st_mode & 07777) | 0700);
-	return 0;
-}
-
-static int remove_node(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	if (type == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
-
-static void remove_tree(const char *path)
-{
-	nftw(path, make_writable, NFTW_FDS, FTW_PHYS);
-	nftw(path, remove_node, NFTW_FDS, FTW_PHYS | FTW_DEPTH);
-}
-
-int extfs_get(struct extfs *d, const char *path, const char *dest, struct extfs_get_stats *stats,
-	     struct error *err)
-{
-	memset(stats, 0, sizeof(*stats));
 	struct extfs_stat st;
 	int rc = extfs_stat(d, path, &st, err);
 	if (rc)
 		return rc;
-	struct stat hst;
-	if (lstat(dest, &hst) == 0)
-		return error_fail(err, -EEXIST, "%s already exists; lbvm disk get does not overwrite", dest);
-	char *stage = malloc(strlen(dest) + sizeof(".tmp-XXXXXX"));
-	if (!stage)
-		return error_fail(err, -ENOMEM, "out of memory");
-	strcpy(stage, dest);
-	strcat(stage, ".tmp-XXXXXX");
-	if (!mkdtemp(stage)) {
-		rc = error_fail(err, -errno, "cannot create a directory beside %s: %s", dest, strerror(errno));
-		free(stage);
-		return rc;
-	}
-	char *node = join(stage, STAGE_NAME);
-	struct getter g = { .d = d, .err = err, .stats = stats, .as_root = geteuid() == 0 };
-	g.ninodes = d->fs->super->s_inodes_count;
-	g.dir_done = calloc((size_t)g.ninodes / 8 + 1, 1);
-	if (!node || !g.dir_done)
+	struct exporter ex = { .d = d, .fd = out_fd, .err = err, .ninodes = d->fs->super->s_inodes_count };
+	ex.dir_done = calloc((size_t)ex.ninodes / 8 + 1, 1);
+	ex.file_sent = calloc((size_t)ex.ninodes / 8 + 1, 1);
+	ex.buf = malloc(COPY_BUF_SIZE);
+	if (!ex.dir_done || !ex.file_sent || !ex.buf)
 		rc = error_fail(err, -ENOMEM, "out of memory");
 	else
-		rc = get_node(&g, &st, path, node);
-	if (!rc && rename(node, dest) != 0)
-		rc = error_fail(err, -errno, "cannot rename into %s: %s", dest, strerror(errno));
-	remove_tree(stage);
-	for (size_t i = 0; i < g.nseen; i++)
-		free(g.seen[i].path);
-	free(g.seen);
-	free(g.dir_done);
-	free(node);
-	free(stage);
+		rc = export_node(&ex, &st, path, "", 0);
+	if (!rc) {
+		struct tree_record end = { .kind = TREE_END };
+		rc = tree_stream_put(out_fd, &end, err);
+	}
+	free(ex.dir_done);
+	free(ex.file_sent);
+	free(ex.buf);
 	return rc;
 }

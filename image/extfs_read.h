@@ -22,6 +22,9 @@ struct extfs_stat {
  * partition of an msdos table, else its first partition; PART 1..4 names a partition. 0 or a negative
  * code with err filled (a missing image, no table, no ext filesystem: the user's to fix). */
 int extfs_open(struct extfs **out, const char *image, int part, struct error *err);
+/* The same through an open descriptor of IMAGE (named only in messages), which it takes over: closed by
+ * extfs_close, or at once on failure. Opens nothing, so it can run inside the image reader's sandbox. */
+int extfs_open_fd(struct extfs **out, int fd, const char *image, int part, struct error *err);
 void extfs_close(struct extfs *d);
 /* Byte offset of the filesystem inside the image. */
 uint64_t extfs_fs_offset(const struct extfs *d);
@@ -40,15 +43,11 @@ int extfs_read_link(struct extfs *d, uint32_t ino, char **target, struct error *
 /* Write the contents of regular file PATH (symlinks followed) to OUT_FD. */
 int extfs_cat(struct extfs *d, const char *path, int out_fd, struct error *err);
 
-/* What disk_get did not recreate: device nodes and sockets need privileges an ordinary user lacks. */
-struct extfs_get_stats {
-	uint64_t files, dirs, symlinks, hardlinks, skipped;
-};
-
-/* Copy PATH (a file, symlink or directory tree) out to DEST, which must not exist: modes, symlinks, hard
- * links and mtimes are kept (owners only when run as root). The copy is assembled under a temporary name
- * beside DEST and renamed into place, so a failure leaves no DEST behind. */
-int extfs_get(struct extfs *d, const char *path, const char *dest, struct extfs_get_stats *stats,
-	     struct error *err);
+/* Walk PATH (a file, symlink, directory tree or special file) and write it to OUT_FD as a tree stream
+ * (image/tree_stream.h), ending with TREE_END. Runs inside the confined image reader (image/extfs_child.h);
+ * image/tree_extract.h turns the stream into files. 0, or a negative code with err filled (a damaged
+ * image: a directory reached twice, a file longer than the filesystem, nesting beyond
+ * TREE_STREAM_MAX_DEPTH). */
+int extfs_export(struct extfs *d, const char *path, int out_fd, struct error *err);
 
 #endif

@@ -16,7 +16,7 @@
  * *leaf points into PATH at the last component. Returns an fd or -errno. */
 static int open_parent(int root, const char *path, const char **leaf)
 {
-	int fd = dup(root);
+	int fd = fcntl(root, F_DUPFD_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	const char *p = path;

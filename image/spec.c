@@ -189,7 +189,7 @@ int spec_apply_stream(struct fs_tree *tree, FILE *in, const char *name, struct e
 
 int spec_apply_file(struct fs_tree *tree, const char *path, struct error *err)
 {
-	FILE *in = fopen(path, "r");
+	FILE *in = fopen(path, "re");
 	if (!in)
 		return error_fail(err, -errno, "cannot open spec file %s: %s", path, strerror(errno));
 	int rc = spec_apply_stream(tree, in, path, err);

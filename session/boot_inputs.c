@@ -109,7 +109,11 @@ int boot_inputs_place(struct boot_inputs *b, struct machine *m, const char *cmdl
 	if (!dst)
 		return error_fail_status(err, EXIT_USAGE, -EINVAL, "initrd '%s' does not fit in guest RAM",
 					 b->initrd_path), -1;
-	return read_exact("initrd", b->initrd_path, b->initrd_fd, dst, b->plan.initrd_size, err);
+	int rc = read_exact("initrd", b->initrd_path, b->initrd_fd, dst, b->plan.initrd_size, err);
+	/* in guest RAM now: the file is not needed during the run */
+	close(b->initrd_fd);
+	b->initrd_fd = -1;
+	return rc;
 }
 
 void boot_inputs_free(struct boot_inputs *b)

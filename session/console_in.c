@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/sandbox.h"
+
 #define INPUT_POLL_MS 100
 
 static void feed(struct console_in *in, const uint8_t *buf, size_t len)
@@ -44,6 +46,12 @@ static void feed_tty(struct console_in *in, const uint8_t *buf, size_t len, bool
 static void *input_main(void *opaque)
 {
 	struct console_in *in = opaque;
+	struct sandbox_fds fds = { .read_fds = { STDIN_FILENO }, .nread = 1, .vcpu_fd = -1, .vm_fd = -1 };
+	struct error err = { 0 };
+	if (sandbox_enter(SANDBOX_CONSOLE_IN, &fds, &err) < 0) {
+		machine_stop(in->machine, MACHINE_HOST_ERROR, err.msg);
+		return NULL;
+	}
 	bool escape = false;
 	uint8_t buf[512];
 	while (!atomic_load(&in->stop)) {

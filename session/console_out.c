@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/sandbox.h"
+
 #define WRITE_CHUNK  (64u * 1024u)
 #define VIEW_GIVE_UP_NS (2 * INT64_C(1000000000)) /* a view making no progress this long at the end is left */
 
@@ -44,6 +46,16 @@ static void *ring_writer(void *opaque)
 {
 	struct console_ring *r = opaque;
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	/* Confined to writing its one descriptor; a writer that cannot be confined writes nothing. */
+	struct sandbox_fds fds = { .write_fds = { r->fd }, .nwrite = 1, .vcpu_fd = -1, .vm_fd = -1 };
+	struct error err = { 0 };
+	int confined = sandbox_enter(SANDBOX_CONSOLE_OUT, &fds, &err);
+	pthread_mutex_lock(&r->lock);
+	if (confined < 0)
+		r->write_errno = EPERM;
+	r->ready = true; /* console_out_start waits for this: no byte arrives before the writer can write */
+	pthread_cond_broadcast(&r->changed);
+	pthread_mutex_unlock(&r->lock);
 	uint8_t *chunk = malloc(WRITE_CHUNK);
 	/* A cancelled view writer (blocked on a reader that stopped) must not leak its chunk. */
 	pthread_cleanup_push(free, chunk);
@@ -113,6 +125,10 @@ static int ring_start(struct console_ring *r, int fd, bool lossy)
 		return -rc;
 	}
 	r->started = true;
+	pthread_mutex_lock(&r->lock);
+	while (!r->ready)
+		pthread_cond_wait(&r->changed, &r->lock);
+	pthread_mutex_unlock(&r->lock);
 	return 0;
 }
 

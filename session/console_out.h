@@ -30,6 +30,7 @@ struct console_ring {
 	int write_errno;            /* first write error (the writer then discards) */
 	pthread_t thread;
 	bool started;
+	bool ready;                 /* the writer is running, inside its sandbox */
 };
 
 struct console_out {

@@ -11,7 +11,7 @@
 #include "common/diag.h"
 #include "common/exit_codes.h"
 
-#define WATCH_TICK_NS 50000000L
+#define WATCH_TICK_NS ((long)(SESSION_SAMPLE_S * 1e9))
 #define LOG_MODE 0644
 
 static void stop_signals(sigset_t *set)
@@ -42,6 +42,11 @@ void session_stage(struct session *s, const char *name)
 	snprintf(line, sizeof(line), "[lbvm %9.3f s] %s", at, name);
 	session_log_line(s, line);
 	diag_info("%9.3f s: %s", at, name);
+}
+
+struct machine *session_machine(struct session *s)
+{
+	return &s->machine;
 }
 
 int session_open(struct session *s, const struct session_options *o, struct error *err)
@@ -126,17 +131,56 @@ static void event_hook(void *opaque, enum console_event ev, const char *detail)
 		s->opt.on_event(s->opt.ctx, ev, detail);
 }
 
+static void hint_hook(void *opaque, enum fate_hint h, const char *line)
+{
+	struct session *s = opaque;
+	static const char *const what[FATE_HINTS] = {
+		[FATE_HINT_PANIC] = "a panic", [FATE_HINT_POWER_DOWN] = "a power-off",
+		[FATE_HINT_HALT] = "a halt", [FATE_HINT_RESTART] = "a restart",
+	};
+	char note[CONSOLE_LINE_MAX + 128];
+	snprintf(note, sizeof(note), "[lbvm %9.3f s] the kernel announces %s (\"%.200s\"): the machine must confirm it",
+		 session_now(s), h < FATE_HINTS ? what[h] : "an end", line);
+	session_log_line(s, note);
+}
+
+static void guest_event_hook(void *opaque, const struct guest_event *ev)
+{
+	struct session *s = opaque;
+	char text[GUEST_EVENT_LINE_MAX + 96];
+	guest_event_format(ev, text, sizeof(text));
+	char line[sizeof(text) + 32];
+	snprintf(line, sizeof(line), "[lbvm-event %9.3f s] %s", session_now(s), text);
+	session_log_line(s, line);
+	if (ev->kind == GUEST_EVENT_MARK) {
+		char stage[TIMELINE_NAME];
+		snprintf(stage, sizeof(stage), "%.80s", ev->text);
+		session_stage(s, stage);
+	}
+	if (s->opt.on_guest_event)
+		s->opt.on_guest_event(s->opt.ctx, ev);
+}
+
 int session_create_machine(struct session *s, const struct machine_config *cfg, struct error *err)
 {
 	struct machine_config c = *cfg;
 	c.hooks = (struct machine_hooks){ .console = console_hook, .line = line_hook, .event = event_hook,
-					  .opaque = s };
+					  .hint = hint_hook, .guest_event = guest_event_hook, .opaque = s };
 	c.nic = s->opt.net != NULL;
+	if (cfg->ndisks > SANDBOX_MAX_FDS) {
+		error_fail_status(err, EXIT_USAGE, -EINVAL, "at most %d disks", SANDBOX_MAX_FDS);
+		return -1;
+	}
 	if (machine_create(&s->machine, &c, err) < 0)
 		return -1;
 	s->have_machine = true;
 	if (s->opt.net && net_start(s->opt.net, s->machine.nic, &s->net, err) < 0)
 		return -1;
+	/* the vCPU thread may touch exactly these: its KVM descriptors, the disks, stderr */
+	s->vcpu_fds = (struct sandbox_fds){ .write_fds = { STDERR_FILENO }, .nwrite = 1,
+					    .vcpu_fd = s->machine.kvm.vcpu_fd, .vm_fd = s->machine.kvm.vm_fd };
+	for (unsigned i = 0; i < cfg->ndisks; i++)
+		s->vcpu_fds.disk_fds[s->vcpu_fds.ndisks++] = cfg->disks[i]->fd;
 	return 0;
 }
 
@@ -145,13 +189,40 @@ struct net *session_net(struct session *s)
 	return s->net;
 }
 
+/* The idle probe: once per idle period, when the console is quiet and every sample found the vCPU idle. */
+static void check_idle(struct session *s, bool *reported)
+{
+	int64_t now = console_out_clock_ns();
+	double quiet = (double)(now - atomic_load(&s->out.last_output_ns)) / 1e9;
+	double idle = machine_idle_seconds(&s->machine, now);
+	if (idle < s->opt.idle_after || quiet < s->opt.idle_after) {
+		*reported = false;
+		return;
+	}
+	if (*reported)
+		return;
+	*reported = true;
+	char line[96];
+	snprintf(line, sizeof(line), "[lbvm %9.3f s] the guest is idle (%.1f s without output, halted)",
+		 session_now(s), idle < quiet ? idle : quiet);
+	session_log_line(s, line);
+	if (s->opt.on_idle)
+		s->opt.on_idle(s->opt.ctx, idle);
+}
+
 static void *watchdog_main(void *opaque)
 {
 	struct session *s = opaque;
+	struct sandbox_fds none = { .vcpu_fd = -1, .vm_fd = -1 };
+	struct error err = { 0 };
+	if (sandbox_enter(SANDBOX_WATCHDOG, &none, &err) < 0) {
+		machine_stop(&s->machine, MACHINE_HOST_ERROR, err.msg);
+		return NULL;
+	}
 	sigset_t set;
 	stop_signals(&set);
 	const struct timespec tick = { 0, WATCH_TICK_NS };
-	double panic_at = -1;
+	bool idle_reported = false;
 	while (!atomic_load(&s->watchdog_stop)) {
 		int sig = sigtimedwait(&set, NULL, &tick);
 		double now = session_now(s);
@@ -170,13 +241,22 @@ static void *watchdog_main(void *opaque)
 				machine_stop(&s->machine, MACHINE_STALL, why);
 			}
 		}
-		if (machine_panic_seen(&s->machine)) {
-			if (panic_at < 0)
-				panic_at = now;
-			else if (now - panic_at >= SESSION_PANIC_GRACE_S)
-				machine_stop(&s->machine, MACHINE_PANIC, NULL);
-		}
+		/* The machine decides power-off, halt and panic from its own state: sample it. */
+		machine_request_sample(&s->machine);
+		if (s->opt.idle_after > 0)
+			check_idle(s, &idle_reported);
 	}
+	return NULL;
+}
+
+static void *vcpu_main(void *opaque)
+{
+	struct session *s = opaque;
+	struct error err = { 0 };
+	if (sandbox_enter(SANDBOX_VCPU, &s->vcpu_fds, &err) < 0)
+		machine_stop(&s->machine, MACHINE_HOST_ERROR, err.msg);
+	else
+		machine_run(&s->machine);
 	return NULL;
 }
 
@@ -190,7 +270,13 @@ enum machine_end session_run(struct session *s)
 	bool watching = pthread_create(&s->watchdog, NULL, watchdog_main, s) == 0;
 	if (!watching)
 		machine_stop(&s->machine, MACHINE_HOST_ERROR, "cannot start the watchdog thread");
-	enum machine_end end = machine_run(&s->machine);
+	/* The vCPU gets a thread of its own, so that its sandbox never has to allow what the end of a run
+	 * needs (restoring the terminal, the report, closing files): that stays on this thread. */
+	if (pthread_create(&s->vcpu, NULL, vcpu_main, s) == 0)
+		pthread_join(s->vcpu, NULL);
+	else
+		machine_stop(&s->machine, MACHINE_HOST_ERROR, "cannot start the vCPU thread");
+	enum machine_end end = machine_end_reason(&s->machine);
 	if (watching) {
 		atomic_store(&s->watchdog_stop, true);
 		pthread_join(s->watchdog, NULL);
@@ -218,11 +304,11 @@ int session_report(struct session *s, enum machine_end end)
 	case MACHINE_REBOOT:
 	case MACHINE_DONE:
 		if (!s->opt.quiet)
-			diag_info("guest %s after %.3f s", end == MACHINE_POWER_OFF ? "powered off"
-							  : end == MACHINE_HALT    ? "halted"
-							  : end == MACHINE_REBOOT  ? "rebooted"
-										   : "reached its goal",
-				  t);
+			diag_info("guest %s after %.3f s%s%s", end == MACHINE_POWER_OFF ? "powered off"
+							      : end == MACHINE_HALT    ? "halted"
+							      : end == MACHINE_REBOOT  ? "rebooted"
+										       : "reached its goal",
+				  t, detail[0] ? ": " : "", detail);
 		return EXIT_OK;
 	case MACHINE_PANIC:
 		diag_error("guest kernel panic after %.3f s: %s", t, detail);

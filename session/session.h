@@ -1,10 +1,12 @@
 /* One run of a machine, as `lbvm boot` and `lbvm bootstrap` share it: the serial log and stdout view
- * (session/console_out.h), stdin forwarding (session/console_in.h), the timeline of the run's stages, and
- * the watchdog thread that ends the run on --timeout, on --stall-timeout (no console output), on SIGINT,
- * SIGTERM or SIGHUP, and after a kernel panic's grace period. No I/O of the user's terminal or pipes is
- * ever done by the vCPU or the watchdog, so a reader that stops reading cannot stop either; every thread
- * the session starts is joined before the machine goes away. With a network (net/net.h) the machine gets
- * its e1000 card, and the network is stopped before the machine goes away.
+ * (session/console_out.h), stdin forwarding (session/console_in.h), the timeline of the run's stages,
+ * lbvm's events from the guest's COM2 (into the serial log, never onto stdout), and the watchdog thread
+ * that ends the run on --timeout, on --stall-timeout (no console output), on SIGINT, SIGTERM or SIGHUP,
+ * samples the vCPU every SESSION_SAMPLE_S for the machine's own end decisions (vmm/fate.h), and reports
+ * an idle guest. No I/O of the user's terminal or pipes is ever done by the vCPU or the watchdog, so a
+ * reader that stops reading cannot stop either; every thread the session starts is joined before the
+ * machine goes away. With a network (net/net.h) the machine gets its e1000 card, and the network is
+ * stopped before the machine goes away.
  *
  * Use: session_open, session_create_machine, load the guest into session_machine(), session_run,
  * session_report (or the caller's own report), session_close. */
@@ -16,13 +18,14 @@
 #include <stdbool.h>
 
 #include "common/error.h"
+#include "common/sandbox.h"
 #include "net/net.h"
 #include "session/console_in.h"
 #include "session/console_out.h"
 #include "session/timeline.h"
 #include "vmm/machine.h"
 
-#define SESSION_PANIC_GRACE_S 3.0 /* after "Kernel panic", wait this long for the rest of the report */
+#define SESSION_SAMPLE_S 0.1 /* the watchdog's tick: a vCPU sample, the timers, the signals */
 
 struct session_options {
 	double timeout;           /* seconds from the start, 0 = none */
@@ -35,6 +38,15 @@ struct session_options {
 	 * completed console line (CR and the kernel's timestamp removed), and every recognized event. */
 	void (*on_line)(void *ctx, const char *line);
 	void (*on_event)(void *ctx, enum console_event ev, const char *detail);
+	/* Every event from the guest's COM2 channel (vmm/guest_events.h), on the vCPU thread. */
+	void (*on_guest_event)(void *ctx, const struct guest_event *ev);
+	/* The idle probe: when the console has been quiet for idle_after seconds (0 = off) and the vCPU
+	 * samples of that time found it idle (halted with interrupts on: waiting for input, e.g. at a shell
+	 * prompt; never in user mode, halted at least once a second: vmm/fate.h, struct idle_streak),
+	 * on_idle is called once on the watchdog thread; again only after the guest did something.
+	 * It may end the run with machine_stop(session_machine(s), MACHINE_DONE, ...). */
+	double idle_after;
+	void (*on_idle)(void *ctx, double idle_s);
 	void *ctx;
 	/* A network card and the network behind it (the caller's, read by session_create_machine); NULL:
 	 * no network. */
@@ -53,7 +65,9 @@ struct session {
 	pthread_mutex_t timeline_lock;
 	pthread_t watchdog;
 	atomic_bool watchdog_stop;
-	struct net *net;          /* NULL without a network */
+	pthread_t vcpu;
+	struct sandbox_fds vcpu_fds;      /* what the vCPU thread's seccomp filter lets it touch */
+	struct net *net;                  /* NULL without a network */
 };
 
 /* Block the stop signals (call before any thread exists), open the serial log, start the output writers
@@ -62,7 +76,9 @@ int session_open(struct session *s, const struct session_options *o, struct erro
 /* Build the machine with the session's console and event hooks (cfg->hooks is ignored) and, when the
  * options ask for one, its network card with the network started behind it. */
 int session_create_machine(struct session *s, const struct machine_config *cfg, struct error *err);
-/* Run until the machine's end is decided; returns it. Starts and joins stdin forwarding and the watchdog. */
+/* Run until the machine's end is decided; returns it. Starts and joins stdin forwarding, the watchdog and
+ * the vCPU thread; each thread enters its own seccomp sandbox before it does anything else
+ * (common/sandbox.h, docs/security.md), the vCPU before its first KVM_RUN. The calling thread only waits. */
 enum machine_end session_run(struct session *s);
 /* Print the stages and how the run ended (lbvm boot's report) and return the exit status for it. */
 int session_report(struct session *s, enum machine_end end);
@@ -78,5 +94,7 @@ double session_now(struct session *s);
 void session_stage(struct session *s, const char *name);
 /* One lbvm line into the serial log, in order with the guest's output. Any thread. */
 void session_log_line(struct session *s, const char *line);
+/* The session's machine (after session_create_machine). */
+struct machine *session_machine(struct session *s);
 
 #endif

@@ -570,7 +570,7 @@ static int prepare_cache(struct fetcher *f, struct error *err)
 		char *probe = path_join(f->partial_dir, ".probe-XXXXXX");
 		if (!probe)
 			return -ENOMEM;
-		int fd = mkstemp(probe);
+		int fd = mkostemp(probe, O_CLOEXEC);
 		if (fd < 0) {
 			rc = -errno;
 		} else {
@@ -669,6 +669,10 @@ static int run_transfers(struct fetcher *f, struct error *err)
 {
 	int64_t last_progress = 0;
 	while (f->finished < f->n_jobs) {
+		if (f->o->cancelled && f->o->cancelled(f->o->ctx)) {
+			error_fail(err, -ECANCELED, "stopped");
+			return -ECANCELED;
+		}
 		int64_t now = now_ms(), wake = now + POLL_MS;
 		for (size_t i = 0; i < f->n_jobs && f->active < f->o->jobs; i++) {
 			struct job *j = &f->jobs[i];

@@ -74,6 +74,9 @@ struct fetch_options {
 	bool offline;               /* only verify the cache; never create, move or download anything */
 	void (*on_event)(void *ctx, const struct fetch_event *ev);
 	void (*on_progress)(void *ctx, const struct fetch_progress *p); /* about 4 times a second */
+	/* Asked about 10 times a second (may be NULL): true stops every transfer; fetch_all then returns
+	 * -ECANCELED (what was downloaded so far stays in CACHE/.partial, to be resumed). */
+	bool (*cancelled)(void *ctx);
 	void *ctx;
 };
 

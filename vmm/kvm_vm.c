@@ -14,7 +14,8 @@
 #include "vmm/cpuid.h"
 #include "common/layout.h"
 
-#define CPUID_MAX_ENTRIES 256
+#define CPUID_FIRST_ENTRIES 32   /* small on purpose: most hosts have more, so every run exercises the growth */
+#define CPUID_MAX_ENTRIES   4096 /* far beyond any CPU today; a bound so a broken KVM cannot make us loop */
 #define SLOT_LOW  0
 #define SLOT_HIGH 1
 
@@ -101,15 +102,28 @@ static int create_vm(struct kvm_vm *vm, const struct guest_mem *mem, struct erro
 	return 0;
 }
 
+/* KVM answers E2BIG when the buffer holds fewer entries than it has leaves: grow until it fits (newer
+ * CPUs and kernels keep adding leaves, so no fixed size is safe). */
+static int get_supported_cpuid(struct kvm_vm *vm, struct error *err)
+{
+	for (uint32_t nent = CPUID_FIRST_ENTRIES; nent <= CPUID_MAX_ENTRIES; nent *= 2) {
+		free(vm->cpuid);
+		vm->cpuid = calloc(1, sizeof(struct kvm_cpuid2) + nent * sizeof(struct kvm_cpuid_entry2));
+		if (!vm->cpuid)
+			return fail(err, EXIT_INTERNAL, "out of memory");
+		vm->cpuid->nent = nent;
+		if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, vm->cpuid) == 0)
+			return 0;
+		if (errno != E2BIG)
+			return fail(err, EXIT_INTERNAL, "KVM_GET_SUPPORTED_CPUID failed: %s", strerror(errno));
+	}
+	return fail(err, EXIT_INTERNAL, "KVM_GET_SUPPORTED_CPUID reports more than %u leaves", CPUID_MAX_ENTRIES);
+}
+
 static int setup_cpuid(struct kvm_vm *vm, struct error *err)
 {
-	size_t bytes = sizeof(struct kvm_cpuid2) + CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2);
-	vm->cpuid = calloc(1, bytes);
-	if (!vm->cpuid)
-		return fail(err, EXIT_INTERNAL, "out of memory");
-	vm->cpuid->nent = CPUID_MAX_ENTRIES;
-	if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, vm->cpuid) < 0)
-		return fail(err, EXIT_INTERNAL, "KVM_GET_SUPPORTED_CPUID failed: %s", strerror(errno));
+	if (get_supported_cpuid(vm, err) < 0)
+		return -1;
 	cpuid_pin(vm->cpuid);
 	if (ioctl(vm->vcpu_fd, KVM_SET_CPUID2, vm->cpuid) < 0)
 		return fail(err, EXIT_INTERNAL, "KVM_SET_CPUID2 failed: %s", strerror(errno));
@@ -140,6 +154,9 @@ int kvm_vm_create(struct kvm_vm *vm, const struct guest_mem *mem, struct error *
 		kvm_vm_destroy(vm);
 		return -1;
 	}
+	/* /dev/kvm itself is not needed once the VM and its vCPU exist: nothing during the run can use it */
+	close(vm->kvm_fd);
+	vm->kvm_fd = -1;
 	return 0;
 }
 

@@ -14,7 +14,7 @@
 #define KVM_DEVICE_PATH "/dev/kvm"
 
 struct kvm_vm {
-	int kvm_fd;
+	int kvm_fd;               /* /dev/kvm: closed as soon as the VM and vCPU exist (-1 during a run) */
 	int vm_fd;
 	int vcpu_fd;
 	struct kvm_run *run;     /* the vCPU's shared page: exit reason and I/O data */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 
 #include "boot/mptable.h"
 #include "common/exit_codes.h"
@@ -14,10 +15,32 @@
 
 #define KICK_SIGNAL SIGUSR1
 #define RTC_PORTS 2
+#define RFLAGS_IF (1u << 9)
+#define RFLAGS_VM (1u << 17)
+#define PCI_PINS_PER_SLOT 4
 
 static void kick_handler(int sig)
 {
 	(void)sig; /* only there to interrupt KVM_RUN */
+}
+
+int64_t machine_clock_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* fate's clock: seconds since the machine was made. */
+static double fate_now(const struct machine *m)
+{
+	return (double)(machine_clock_ns() - m->start_ns) / 1e9;
+}
+
+static void decide(struct machine *m, struct fate_verdict v)
+{
+	if (v.end != MACHINE_RUNNING)
+		machine_stop(m, v.end, v.detail);
 }
 
 static void set_irq(void *opaque, unsigned gsi, int level)
@@ -27,72 +50,90 @@ static void set_irq(void *opaque, unsigned gsi, int level)
 		machine_stop(m, MACHINE_HOST_ERROR, "KVM_IRQ_LINE failed");
 }
 
-/* Only the vCPU thread writes panic_line, and publishes it through panic_seen afterwards. */
-static void note_panic(struct machine *m, const char *line)
+/* The console lines that name an end of the run, as hints for fate. */
+static int hint_of(enum console_event ev)
 {
-	if (atomic_load(&m->panic_seen))
-		return;
-	snprintf(m->panic_line, sizeof(m->panic_line), "%s", line);
-	atomic_store(&m->panic_seen, 1);
+	switch (ev) {
+	case CONSOLE_PANIC:
+	case CONSOLE_PANIC_END: return FATE_HINT_PANIC;
+	case CONSOLE_POWER_OFF: return FATE_HINT_POWER_DOWN;
+	case CONSOLE_HALT: return FATE_HINT_HALT;
+	case CONSOLE_RESTART: return FATE_HINT_RESTART;
+	default: return -1;
+	}
 }
 
-static void on_console_event(struct machine *m, enum console_event ev)
+static void on_console_event(struct machine *m, enum console_event ev, bool from_kernel)
 {
 	const char *detail = console_watch_detail(&m->watch, ev);
-	switch (ev) {
-	case CONSOLE_POWER_OFF:
-		machine_stop(m, MACHINE_POWER_OFF, detail);
-		break;
-	case CONSOLE_HALT:
-		machine_stop(m, MACHINE_HALT, detail);
-		break;
-	case CONSOLE_RESTART:
-		if (atomic_load(&m->panic_seen))
-			machine_stop(m, MACHINE_PANIC, NULL);
-		else
-			machine_stop(m, MACHINE_REBOOT, detail);
-		break;
-	case CONSOLE_PANIC:
-		note_panic(m, detail);
-		break;
-	case CONSOLE_PANIC_END:
-		note_panic(m, detail);
-		machine_stop(m, MACHINE_PANIC, NULL);
-		break;
-	default:
-		break;
+	int hint = hint_of(ev);
+	/* Only what the kernel's own console printed counts as a hint; a program's output through a tty
+	 * never does, and even a hint ends nothing until the machine confirms it. */
+	if (hint >= 0 && from_kernel) {
+		fate_hint(&m->fate, fate_now(m), (enum fate_hint)hint, detail);
+		if (m->hooks.hint)
+			m->hooks.hint(m->hooks.opaque, (enum fate_hint)hint, detail);
 	}
 	if (m->hooks.event)
 		m->hooks.event(m->hooks.opaque, ev, detail);
 }
 
-static void com1_tx(void *opaque, uint8_t byte)
+static void com1_tx(void *opaque, uint8_t byte, bool interrupt_driven)
 {
 	struct machine *m = opaque;
+	/* Linux's kernel console writes with the UART's interrupts off; a tty write needs THRI on. */
+	if (interrupt_driven)
+		m->line_from_tty = true;
 	if (m->hooks.console)
 		m->hooks.console(m->hooks.opaque, &byte, 1);
 	enum console_event ev = console_watch_byte(&m->watch, byte);
 	if (byte == '\n' && m->hooks.line)
 		m->hooks.line(m->hooks.opaque, console_watch_last_line(&m->watch));
 	if (ev != CONSOLE_NONE)
-		on_console_event(m, ev);
+		on_console_event(m, ev, !m->line_from_tty);
+	if (byte == '\n')
+		m->line_from_tty = false;
+}
+
+static void com2_tx(void *opaque, uint8_t byte, bool interrupt_driven)
+{
+	struct machine *m = opaque;
+	(void)interrupt_driven;
+	struct guest_event ev;
+	if (guest_event_feed(&m->events, byte, &ev) && m->hooks.guest_event)
+		m->hooks.guest_event(m->hooks.opaque, &ev);
 }
 
 static void kbc_reset(void *opaque)
 {
 	struct machine *m = opaque;
-	if (atomic_load(&m->panic_seen))
-		machine_stop(m, MACHINE_PANIC, NULL);
-	else
-		machine_stop(m, MACHINE_REBOOT, "reset through the keyboard controller");
+	decide(m, fate_device(&m->fate, FATE_DEV_RESET, "reset through the keyboard controller"));
+}
+
+static void chipset_reset(void *opaque)
+{
+	struct machine *m = opaque;
+	decide(m, fate_device(&m->fate, FATE_DEV_RESET, "reset through the reset control register 0xcf9"));
+}
+
+static void acpi_power_off(void *opaque)
+{
+	struct machine *m = opaque;
+	decide(m, fate_device(&m->fate, FATE_DEV_POWER_OFF, "ACPI S5 (soft off) through the PM1a control register"));
 }
 
 static int add_devices(struct machine *m)
 {
 	struct irq_line com1_irq = { .set = set_irq, .opaque = m, .gsi = LAYOUT_IRQ_COM1 };
+	struct irq_line com2_irq = { .set = set_irq, .opaque = m, .gsi = LAYOUT_IRQ_COM2 };
+	struct irq_line sci = { .set = set_irq, .opaque = m, .gsi = LAYOUT_IRQ_ACPI_SCI };
 	uart_init(&m->com1, com1_irq, com1_tx, m);
+	uart_init(&m->com2, com2_irq, com2_tx, m);
 	i8042_init(&m->kbc, kbc_reset, m);
+	acpi_pm_init(&m->pm, sci, acpi_power_off, chipset_reset, m);
 	int rc = bus_add(&m->pio, LAYOUT_PORT_COM1, UART_PORTS, uart_io_read, uart_io_write, &m->com1, "com1");
+	if (!rc)
+		rc = bus_add(&m->pio, LAYOUT_PORT_COM2, UART_PORTS, uart_io_read, uart_io_write, &m->com2, "com2");
 	if (!rc)
 		rc = bus_add(&m->pio, LAYOUT_PORT_I8042_DATA, 1, i8042_data_read, i8042_data_write, &m->kbc,
 			     "i8042-data");
@@ -102,6 +143,12 @@ static int add_devices(struct machine *m)
 	if (!rc)
 		rc = bus_add(&m->pio, LAYOUT_PORT_RTC, RTC_PORTS, cmos_rtc_io_read, cmos_rtc_io_write, &m->rtc,
 			     "cmos-rtc");
+	if (!rc)
+		rc = bus_add(&m->pio, LAYOUT_PORT_ACPI_PM1_EVT, ACPI_PM_EVT_PORTS, acpi_pm_evt_read, acpi_pm_evt_write,
+			     &m->pm, "acpi-pm1-evt");
+	if (!rc)
+		rc = bus_add(&m->pio, LAYOUT_PORT_ACPI_PM1_CNT, ACPI_PM_CNT_PORTS, acpi_pm_cnt_read, acpi_pm_cnt_write,
+			     &m->pm, "acpi-pm1-cnt");
 	return rc;
 }
 
@@ -112,8 +159,12 @@ int machine_create(struct machine *m, const struct machine_config *cfg, struct e
 	m->vcpu_thread = pthread_self();
 	atomic_init(&m->end, MACHINE_RUNNING);
 	pthread_mutex_init(&m->end_lock, NULL);
-	atomic_init(&m->panic_seen, 0);
+	atomic_init(&m->sample_wanted, false);
+	atomic_init(&m->idle_since_ns, 0);
+	m->start_ns = machine_clock_ns();
 	console_watch_init(&m->watch);
+	guest_event_reader_init(&m->events);
+	fate_init(&m->fate);
 	cmos_rtc_init(&m->rtc, cfg->rtc_epoch);
 	bus_init(&m->pio);
 	bus_init(&m->mmio);
@@ -150,6 +201,7 @@ int machine_create(struct machine *m, const struct machine_config *cfg, struct e
 		return -1;
 	}
 	m->pci_ready = true;
+	pci_host_attach_port_cf9(&m->pci, acpi_pm_reset_read, acpi_pm_reset_write, &m->pm);
 	if (cfg->ndisks && (rc = ahci_create(&m->pci, &m->mem, cfg->disks, cfg->ndisks, &m->ahci)) < 0) {
 		error_fail_status(err, rc == -EINVAL ? EXIT_USAGE : EXIT_INTERNAL, -EINVAL, "cannot attach %u disks to the AHCI controller: %s", cfg->ndisks,
 			 strerror(-rc));
@@ -177,6 +229,7 @@ void machine_destroy(struct machine *m)
 	m->pci_ready = false;
 	kvm_vm_destroy(&m->kvm);
 	uart_destroy(&m->com1);
+	uart_destroy(&m->com2);
 	guest_mem_destroy(&m->mem);
 	bus_destroy(&m->pio);
 	bus_destroy(&m->mmio);
@@ -197,7 +250,14 @@ int machine_load(struct machine *m, const struct boot_plan *plan, const uint8_t 
 		mp.pci_irqs[i].ioapic_pin = (uint8_t)routes[i].gsi;
 		mp.npci_irqs++;
 	}
-	if (boot_write(plan, &m->mem, kernel, cmdline, &mp) < 0) {
+	/* ACPI's _PRT: every slot's four pins, where devices/pci.c routes them. */
+	struct acpi_config acpi = { .slp_typ_s5 = ACPI_PM_SLP_TYP_S5, .reset_value = ACPI_PM_RESET_VALUE };
+	for (unsigned slot = 0; slot < PCI_SLOTS; slot++)
+		for (unsigned pin = PCI_INTA; pin < PCI_INTA + PCI_PINS_PER_SLOT; pin++)
+			if (acpi.npci_routes < ACPI_MAX_PCI_ROUTES)
+				acpi.pci_routes[acpi.npci_routes++] = (struct acpi_pci_route){
+					.slot = (uint8_t)slot, .pin = (uint8_t)pin, .gsi = (uint8_t)pci_intx_gsi(slot, pin) };
+	if (boot_write(plan, &m->mem, kernel, cmdline, &mp, &acpi) < 0) {
 		error_fail_status(err, EXIT_USAGE, -EINVAL, "the kernel does not fit in guest RAM");
 		return -1;
 	}
@@ -215,8 +275,6 @@ void machine_stop(struct machine *m, enum machine_end end, const char *detail)
 {
 	pthread_mutex_lock(&m->end_lock);
 	if (atomic_load(&m->end) == MACHINE_RUNNING) {
-		if (!detail && end == MACHINE_PANIC && atomic_load(&m->panic_seen))
-			detail = m->panic_line;
 		snprintf(m->end_detail, sizeof(m->end_detail), "%s", detail ? detail : "");
 		atomic_store_explicit(&m->end, (int)end, memory_order_release);
 	}
@@ -237,9 +295,39 @@ const char *machine_end_detail(const struct machine *m)
 	return machine_end_reason(m) == MACHINE_RUNNING ? "" : m->end_detail;
 }
 
-bool machine_panic_seen(const struct machine *m)
+void machine_request_sample(struct machine *m)
 {
-	return atomic_load(&m->panic_seen) != 0;
+	atomic_store(&m->sample_wanted, true);
+	m->kvm.run->immediate_exit = 1;
+	if (!pthread_equal(pthread_self(), m->vcpu_thread))
+		pthread_kill(m->vcpu_thread, KICK_SIGNAL);
+}
+
+double machine_idle_seconds(const struct machine *m, int64_t now_ns)
+{
+	int64_t since = atomic_load(&m->idle_since_ns);
+	return since && now_ns > since ? (double)(now_ns - since) / 1e9 : 0;
+}
+
+/* On the vCPU thread, outside KVM_RUN: where the vCPU is (ring, halted, interrupts), for fate and the
+ * idle probe. A sample that cannot be read is skipped: the next one comes within ~100 ms. */
+static void take_sample(struct machine *m)
+{
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	struct kvm_mp_state mp;
+	if (ioctl(m->kvm.vcpu_fd, KVM_GET_REGS, &regs) < 0 || ioctl(m->kvm.vcpu_fd, KVM_GET_SREGS, &sregs) < 0 ||
+	    ioctl(m->kvm.vcpu_fd, KVM_GET_MP_STATE, &mp) < 0)
+		return;
+	/* SS.DPL is the CPL on both Intel and AMD (KVM reports it so). */
+	enum vcpu_state state = vcpu_state_of(mp.mp_state == KVM_MP_STATE_HALTED, (regs.rflags & RFLAGS_IF) != 0,
+					      sregs.ss.dpl, (regs.rflags & RFLAGS_VM) != 0);
+	int64_t now = machine_clock_ns();
+	double t = (double)(now - m->start_ns) / 1e9;
+	m->samples[state]++;
+	idle_streak_sample(&m->idle, t, state);
+	atomic_store(&m->idle_since_ns, m->idle.on ? m->start_ns + (int64_t)(m->idle.since * 1e9) : 0);
+	decide(m, fate_sample(&m->fate, t, state));
 }
 
 static void serve_io(struct machine *m)
@@ -281,10 +369,7 @@ static void serve_exit(struct machine *m)
 		break;
 	case KVM_EXIT_SHUTDOWN:
 		/* A triple fault: Linux's last way to reset, or a guest that crashed. */
-		if (atomic_load(&m->panic_seen))
-			machine_stop(m, MACHINE_PANIC, NULL);
-		else
-			machine_stop(m, MACHINE_CRASH, "triple fault (the guest CPU shut down)");
+		decide(m, fate_device(&m->fate, FATE_DEV_TRIPLE_FAULT, "triple fault (the guest CPU shut down)"));
 		break;
 	case KVM_EXIT_SYSTEM_EVENT:
 		machine_stop(m, run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN ? MACHINE_POWER_OFF
@@ -319,9 +404,16 @@ enum machine_end machine_run(struct machine *m)
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 
 	while (machine_end_reason(m) == MACHINE_RUNNING) {
+		if (atomic_exchange(&m->sample_wanted, false)) {
+			take_sample(m);
+			continue;
+		}
 		if (ioctl(m->kvm.vcpu_fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
+				/* Cleared before the requests are read again: a request made after this still
+				 * finds immediate_exit set, or its flag is seen at the top of the loop. */
 				m->kvm.run->immediate_exit = 0;
+				atomic_thread_fence(memory_order_seq_cst);
 				continue;
 			}
 			char why[128];
@@ -345,9 +437,13 @@ int machine_describe_cpu(const struct machine *m, char *buf, size_t len)
 		 (unsigned long long)regs.rip, (unsigned long long)regs.rsp, (unsigned long long)sregs.cr0,
 		 (unsigned long long)sregs.cr3, (unsigned long long)sregs.cr4, (unsigned long long)sregs.efer,
 		 (unsigned long long)m->exits);
+	size_t used = strlen(buf);
+	snprintf(buf + used, len - used, " samples user=%llu kernel=%llu idle=%llu stopped=%llu",
+		 (unsigned long long)m->samples[VCPU_USER], (unsigned long long)m->samples[VCPU_KERNEL],
+		 (unsigned long long)m->samples[VCPU_IDLE], (unsigned long long)m->samples[VCPU_STOPPED]);
 	const uint8_t *code = guest_mem_ptr(&m->mem, regs.rip, 16);
 	if (code) {
-		size_t used = strlen(buf);
+		used = strlen(buf);
 		for (int i = 0; i < 16 && used + 4 < len; i++, used += 3)
 			snprintf(buf + used, len - used, " %02x", code[i]);
 	}

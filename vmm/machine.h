@@ -1,7 +1,10 @@
 /* One lbvm machine: guest RAM, the KVM VM and vCPU, the I/O-port and MMIO buses with the legacy devices
- * (COM1 16550A, i8042, CMOS RTC, a PCI host bridge with an AHCI controller for the disks and, when asked,
- * an e1000 network card), and the run loop that serves the vCPU's exits until the run ends.
- * How it ends is decided once (the first reason wins) and can be requested from any thread. */
+ * (COM1 16550A for the console, COM2 for lbvm's events, i8042, CMOS RTC, ACPI's PM registers and the reset
+ * control register, a PCI host bridge with an AHCI controller for the disks and, when asked, an e1000
+ * network card), and the run loop that serves the vCPU's exits until the run ends.
+ * How it ends is decided once (the first reason wins) and can be requested from any thread. The guest's
+ * own ends (power-off, reset, halt, panic) are decided from device events and samples of the vCPU's state
+ * (vmm/fate.h); console text only explains them. */
 #ifndef LBVM_VMM_MACHINE_H
 #define LBVM_VMM_MACHINE_H
 
@@ -11,6 +14,8 @@
 #include <stdint.h>
 
 #include "boot/loader.h"
+#include "common/guest_mem.h"
+#include "devices/acpi_pm.h"
 #include "devices/ahci.h"
 #include "devices/bus.h"
 #include "devices/cmos_rtc.h"
@@ -19,30 +24,24 @@
 #include "devices/pci.h"
 #include "devices/uart16550.h"
 #include "vmm/console_watch.h"
-#include "common/guest_mem.h"
+#include "vmm/fate.h"
+#include "vmm/guest_events.h"
 #include "vmm/kvm_vm.h"
-
-enum machine_end {
-	MACHINE_RUNNING = 0,
-	MACHINE_POWER_OFF,   /* the guest powered off */
-	MACHINE_HALT,        /* the guest halted the system */
-	MACHINE_REBOOT,      /* the guest reset the machine (i8042, restart, triple fault after "Restarting") */
-	MACHINE_PANIC,       /* the guest kernel panicked */
-	MACHINE_TIMEOUT,     /* the caller's deadline passed */
-	MACHINE_USER_STOP,   /* the user asked (Ctrl-A x, a signal) */
-	MACHINE_STALL,       /* no console output for the caller's stall timeout */
-	MACHINE_DONE,        /* the caller's goal was reached (a bootstrap completed, --until) */
-	MACHINE_CRASH,       /* triple fault without a restart message, entry failure, KVM internal error */
-	MACHINE_HOST_ERROR,  /* lbvm or KVM failed */
-};
+#include "vmm/machine_end.h"
 
 struct machine_hooks {
 	/* Guest console bytes, in order, from the vCPU thread. */
 	void (*console)(void *opaque, const uint8_t *buf, size_t len);
 	/* Every completed console line (without CR and the kernel's "[ seconds]" prefix). */
 	void (*line)(void *opaque, const char *line);
-	/* A recognized console event (kernel start, kexec, mark, panic, ...) with its line. */
+	/* A recognized console event (kernel start, kexec, mark, panic, ...) with its line. Text: anyone can
+	 * print it. */
 	void (*event)(void *opaque, enum console_event ev, const char *detail);
+	/* A console line the kernel itself printed that names an end of the run (vmm/fate.h): it waits for
+	 * the machine to confirm it. */
+	void (*hint)(void *opaque, enum fate_hint h, const char *line);
+	/* An event from the guest's COM2 channel (vmm/guest_events.h). */
+	void (*guest_event)(void *opaque, const struct guest_event *ev);
 	void *opaque;
 };
 
@@ -52,25 +51,34 @@ struct machine {
 	struct bus pio;
 	struct bus mmio;
 	struct uart16550 com1;
+	struct uart16550 com2;
 	struct i8042 kbc;
 	struct cmos_rtc rtc;
+	struct acpi_pm pm;
 	struct pci_host pci;
 	bool pci_ready;
 	struct ahci *ahci;           /* NULL without disks */
 	struct e1000 *nic;           /* NULL without a network card */
-	struct console_watch watch;
 	struct machine_hooks hooks;
 
+	/* vCPU thread only: console lines, COM2 lines, and how the run ends. */
+	struct console_watch watch;
+	bool line_from_tty;          /* a byte of the current console line came through a tty driver */
+	struct guest_event_reader events;
+	struct fate fate;
+	int64_t start_ns;            /* CLOCK_MONOTONIC at creation: fate's time 0 */
+
 	pthread_t vcpu_thread;
+	atomic_bool sample_wanted;   /* the watchdog asks the vCPU thread for a sample of its state */
+	struct idle_streak idle;     /* vCPU thread only */
+	_Atomic int64_t idle_since_ns; /* its start, published for the watchdog; 0 when the guest is not idle */
 	/* How the run ends is decided once, under end_lock: the detail is written before `end` is published
 	 * (release), so a reader that sees the end (acquire) sees its detail. */
 	pthread_mutex_t end_lock;
 	_Atomic int end;             /* enum machine_end, MACHINE_RUNNING until decided */
 	char end_detail[CONSOLE_LINE_MAX]; /* the line or reason behind `end` */
-	/* Written by the vCPU thread only, before panic_seen is published. */
-	char panic_line[CONSOLE_LINE_MAX]; /* the first "Kernel panic" line */
-	_Atomic int panic_seen;      /* a panic line was printed: how the run ends, whatever follows */
 	uint64_t exits;              /* vCPU exits served (statistics) */
+	uint64_t samples[VCPU_STOPPED + 1]; /* state samples taken, by enum vcpu_state (statistics) */
 };
 
 struct machine_config {
@@ -94,15 +102,20 @@ int machine_load(struct machine *m, const struct boot_plan *plan, const uint8_t 
 /* Run the vCPU on the calling thread until the run ends; returns how it ended. */
 enum machine_end machine_run(struct machine *m);
 
-/* Decide how the run ends (ignored when already decided) and make the vCPU leave the guest. Any thread.
- * detail NULL for MACHINE_PANIC means the first panic line. */
+/* Decide how the run ends (ignored when already decided) and make the vCPU leave the guest. Any thread. */
 void machine_stop(struct machine *m, enum machine_end end, const char *detail);
 enum machine_end machine_end_reason(const struct machine *m);
 /* The line or reason behind the end ("" while running). */
 const char *machine_end_detail(const struct machine *m);
-/* True once the guest kernel printed a panic line. */
-bool machine_panic_seen(const struct machine *m);
+/* Ask the vCPU thread to sample its state (CPL, halted, interrupts) at once: the kick makes it leave the
+ * guest. Any thread; the watchdog calls it every ~100 ms. */
+void machine_request_sample(struct machine *m);
+/* How long the samples have shown the vCPU idle (vmm/fate.h, struct idle_streak), in seconds at
+ * CLOCK_MONOTONIC time now_ns; 0 when it is not idle. Any thread. */
+double machine_idle_seconds(const struct machine *m, int64_t now_ns);
 /* The vCPU's registers in one line, for a report after the run stopped. 0 or -errno. */
 int machine_describe_cpu(const struct machine *m, char *buf, size_t len);
+/* CLOCK_MONOTONIC nanoseconds. */
+int64_t machine_clock_ns(void);
 
 #endif

@@ -13,7 +13,7 @@
 # lbvm takes over its manifests' as the 2021 harness did.
 #
 # Usage: make-2021-tree.sh FIXTURE-CACHE TREE DISTFILES [VARIANT]
-#   VARIANT: ok (default), kaem-checksum, bash-fail, panic, hang, fake-text
+#   VARIANT: ok (default), kaem-checksum, bash-fail, panic, hang, fake-text, sysc-fail
 # Writes TREE (which must not exist) and the distfiles into DISTFILES (created if needed).
 set -eu
 cache=$1 tree=$2 dist=$3 variant=${4:-ok}
@@ -219,8 +219,9 @@ cat >"$tree/sysa/run.sh" <<'EOF'
 #!/bin/bash
 # run.sh of lbvm's test tree (sysa's bash era)
 set -e
-. helpers.sh
-. bootstrap.cfg
+# (the test tree's bash is busybox's POSIX shell: its `.` looks in PATH only, so the files are ./named)
+. ./helpers.sh
+. ./bootstrap.cfg
 export PREFIX=/usr
 export SOURCES=/after
 mkdir -p "${PREFIX}/sbin"
@@ -263,19 +264,20 @@ EOF
 
 # ---- sysb -------------------------------------------------------------------------------------------
 mkdir -p "$tree/sysb"
+# (exec: busybox's switch_root must run as PID 1; live-bootstrap's own switch_root does not insist)
 cat >"$tree/sysb/init" <<'EOF'
 #!/usr/bin/bash
 set -e
 cd /usr/src
-./run.sh
+exec ./run.sh
 EOF
 cat >"$tree/sysb/run.sh" <<'EOF'
 #!/usr/bin/bash
 # sysb of lbvm's test tree: the next kernel's disk drivers are modules here (live-bootstrap's own kernel
 # has them built in), then what live-bootstrap's sysb does: mount sysc, copy /usr over, switch_root.
 set -e
-. helpers.sh
-. bootstrap.cfg
+. ./helpers.sh
+. ./bootstrap.cfg
 export PATH=/usr/bin:/usr/sbin
 echo "Mounting sysc"
 mkdir -p /sysc /etc /dev /proc /sys
@@ -310,7 +312,7 @@ cat >"$tree/sysc/run.sh" <<'EOF'
 #!/usr/bin/bash
 # run.sh of lbvm's test tree (sysc)
 set -e
-. helpers.sh
+. ./helpers.sh
 export PATH=/usr/bin:/usr/sbin
 export PREFIX=/usr
 export SOURCES=/usr/src
@@ -327,7 +329,7 @@ cat >"$tree/sysc/run2.sh" <<'EOF'
 # run2.sh of lbvm's test tree (sysc)
 set -e
 trap 'env - PATH=${PREFIX}/bin PS1="\w # " bash -i' EXIT
-. helpers.sh
+. ./helpers.sh
 trap bash EXIT
 
 build xz-5.0.5
@@ -349,6 +351,7 @@ p=$(payload)
 mkdir -p "$p/usr/share/xz"; echo "xz 5.0.5 stand-in, built in sysc" >"$p/usr/share/xz/marker"
 tarball xz-5.0.5.tar.bz2 "$work/p"
 sums "$d/checksums" /usr/share/xz/marker "$p/usr/share/xz/marker"
+[ "$variant" = sysc-fail ] && printf 'src_compile() { echo "xz: compiling fails on purpose"; false; }\n' >"$d/xz-5.0.5.sh"
 
 # ---- the tree's hash list: the authority for every distfile -----------------------------------------
 (cd "$dist" && for f in mes.tar.gz nyacc-1.00.2.tar.gz tcc-0.9.26.tar.gz flex-2.5.11.tar.gz mes-0.23.tar.gz \

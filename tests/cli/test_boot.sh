@@ -44,6 +44,8 @@ expect memory-too-small-for-kernel 2 "decompress" --kernel "$K64" --memory 48M
 expect timeout-garbage 2 "--timeout" --kernel "$K64" --timeout soon
 expect timeout-negative 2 "--timeout" --kernel "$K64" --timeout -5
 expect entry-garbage 2 "--entry" --kernel "$K64" --entry 16
+expect idle-exit-zero 2 "--idle-exit" --kernel "$K64" --idle-exit 0
+expect idle-exit-garbage 2 "--idle-exit" --kernel "$K64" --idle-exit later
 expect cmdline-too-long 2 "command line" --kernel "$K64" --append "$(head -c 3000 /dev/zero | tr '\0' y)"
 SOURCE_DATE_EPOCH=tuesday expect bad-source-date-epoch 2 "SOURCE_DATE_EPOCH" --kernel "$K64"
 expect serial-log-unwritable 2 "--serial-log" --kernel "$K64" --initrd "$tmp/initrd" --serial-log "$tmp/no/such/dir/log"
@@ -61,6 +63,29 @@ expect net-cache-missing 2 "--net-cache '$tmp/nope': No such file" --kernel "$K6
 expect net-cache-not-a-directory 2 "not a directory" --kernel "$K64" --net hermetic --net-cache "$tmp/initrd" --net-manifest "$tmp/good.manifest"
 expect net-manifest-missing 2 "--net-manifest: .*nope" --kernel "$K64" --net hermetic --net-cache "$tmp/cache" --net-manifest "$tmp/nope"
 expect net-manifest-malformed 2 "--net-manifest: .*bad.manifest:1" --kernel "$K64" --net user --net-cache "$tmp/cache" --net-manifest "$tmp/bad.manifest"
+
+# disk images are locked (docs/security.md): one image given twice, under another name, is refused ...
+head -c 1048576 /dev/zero >"$tmp/disk.img"
+ln "$tmp/disk.img" "$tmp/disk-link.img"
+expect disk-given-twice 2 "is the same image as disk '$tmp/disk.img' (given twice)" --kernel "$K64" \
+	--disk "$tmp/disk.img" --disk "$tmp/disk-link.img,ro"
+# ... and so is an image another process holds a lock on (here a classic POSIX lock, as a second lbvm's
+# OFD lock would be), for boot and for lbvm disk alike
+python3 -c 'import fcntl, sys, time
+f = open(sys.argv[1], "r+b"); fcntl.lockf(f, fcntl.LOCK_EX); print("locked", flush=True); time.sleep(60)' \
+	"$tmp/disk.img" >"$tmp/locker" &
+locker=$!
+for i in $(seq 100); do grep -q locked "$tmp/locker" && break; sleep 0.1; done
+expect disk-in-use 2 "disk '$tmp/disk.img' is in use" --kernel "$K64" --disk "$tmp/disk.img,ro"
+"$LBVM" disk ls "$tmp/disk.img" >/dev/null 2>"$tmp/err"
+rc=$?
+if [ "$rc" = 2 ] && [ "$(wc -l <"$tmp/err")" = 1 ] && grep -q "is in use" "$tmp/err"; then
+	echo "PASS disk-ls-image-in-use"
+else
+	echo "FAIL disk-ls-image-in-use: exit $rc: $(cat "$tmp/err")"
+fi
+kill "$locker"
+wait "$locker" 2>/dev/null
 
 if "$LBVM" boot --help | grep -q -- "--serial-log"; then echo "PASS boot-help"; else echo "FAIL boot-help"; fi
 

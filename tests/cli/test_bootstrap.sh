@@ -126,6 +126,33 @@ if [ $rc -eq 7 ] && grep -q "^lbvm: bad distfile tcc-0.9.26.tar.gz" "$work/bad.e
 else
 	fail tampered_distfile_refused "exit $rc: $(cat "$work/bad.err")"
 fi
+# --- SIGTERM while a distfile is downloading (a loopback server that stalls): exit 6, no run directory,
+# the partial download kept for a resume
+srv=$work/srv
+mkdir -p "$srv"
+cp "$dist/mes.tar.gz" "$srv/"
+python3 "$here/httpd.py" --root "$srv" --portfile "$work/port" --log "$work/httpd.log" --lifetime 120 &
+httpd=$!
+i=0
+while [ ! -s "$work/port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+mkdir -p "$work/slowcache"
+timeout 60 "$LBVM" bootstrap --tree "$tree" --kernel "$kernel" --distfiles "$work/slowcache" \
+	--mirror "http://127.0.0.1:$(cat "$work/port")/stall" --run-dir "$work/term.run" </dev/null >/dev/null 2>"$work/term.err" &
+pid=$!
+i=0
+while ! grep -q "127.0.0.1" "$work/httpd.log" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 0.5
+kill -TERM $pid
+wait $pid
+rc=$?
+kill $httpd 2>/dev/null
+if [ $rc -eq 6 ] && grep -q "stopped by the user (signal Terminated) while fetching distfiles" "$work/term.err" &&
+	[ ! -e "$work/term.run" ] && ls "$work/slowcache/.partial/" 2>/dev/null | grep -q .; then
+	pass sigterm_while_fetching
+else
+	fail sigterm_while_fetching "exit $rc: $(cat "$work/term.err"); partial: $(ls "$work/slowcache/.partial/" 2>&1)"
+fi
+
 mkdir -p "$work/full.run" && : >"$work/full.run/something"
 run full --tree "$tree" --distfiles "$dist" --run-dir "$work/full.run" --assemble-only
 if [ $rc -eq 2 ] && grep -q "is not empty" "$work/full.err"; then

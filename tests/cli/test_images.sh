@@ -225,7 +225,7 @@ listing() { # DIR -> path, type+mode, links, size (files), target; times and ino
 }
 for img in repro_mkdisk_ext3_raw.a repro_mkdisk_ext2.a; do
 	rm -rf "$work/got"
-	if "$LBVM" disk get "$work/$img" / -o "$work/got" 2>"$work/err" &&
+	if "$LBVM" disk get --keep-setid "$work/$img" / -o "$work/got" 2>"$work/err" &&
 	   diff -r --no-dereference -x lost+found "$work/a" "$work/got" >/dev/null 2>&1 &&
 	   [ "$(listing "$work/a")" = "$(listing "$work/got")" ]; then
 		pass "disk_get_equals_input_tree ($img)"

@@ -1,8 +1,10 @@
 /* libFuzzer target: the input is a little program of MMIO reads/writes (through the PCI MMIO window),
  * PCI config writes, guest-RAM pokes and ready-made commands (header + table + PRDT + doorbell) against
- * an AHCI HBA with two small memfd-backed disks (the second read-only). ASan/UBSan catch any access
- * outside guest RAM or the images; the target itself checks the INTx level against GHC.IE and that a
- * read-only image never changes. */
+ * an AHCI HBA with two small memfd-backed disks (the second read-only). Guest RAM has 1 MiB below the PCI
+ * hole and 1 MiB from 4 GiB (guest_mem_wrap_split), and every address the fuzzer names lands in either
+ * half or just past it, so command lists, FIS areas, tables and buffers in high RAM and across its ends go
+ * through guest_mem_ptr's high-RAM path. ASan/UBSan catch any access outside guest RAM or the images; the
+ * target itself checks the INTx level against GHC.IE and that a read-only image never changes. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,8 +19,10 @@
 #include "common/guest_mem.h"
 #include "common/layout.h"
 
-#define RAM_SIZE      (1u << 20)
-#define ADDR_SPAN     (RAM_SIZE + (1u << 16)) /* fuzzer addresses: RAM and a little beyond it */
+#define LOW_SIZE      (1u << 20)          /* guest RAM at 0 ... */
+#define HIGH_SIZE     (1u << 20)          /* ... and from 4 GiB */
+#define RAM_SIZE      (LOW_SIZE + HIGH_SIZE)
+#define ADDR_SPAN     (LOW_SIZE + (1u << 16)) /* fuzzer addresses: each half and a little beyond it */
 #define DISK_SECTORS  32u
 #define DISK_BYTES    (DISK_SECTORS * 512u)
 #define NDISKS        2
@@ -27,6 +31,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static uint8_t *ram;
+static struct guest_mem mem;
 static int disk_fd[NDISKS];
 static uint8_t disk_init[NDISKS][DISK_BYTES];
 static int irq_level;
@@ -73,21 +78,33 @@ static uint32_t take(struct reader *r, unsigned bytes)
 	return v;
 }
 
-static void put32(uint32_t gpa, uint32_t v)
+/* A guest address from 32 input bits: bit 31 picks high RAM (from 4 GiB), the rest an offset in ADDR_SPAN. */
+static uint64_t fuzz_addr(uint32_t v)
 {
-	if (gpa <= RAM_SIZE - 4)
-		memcpy(ram + gpa, &v, 4);
+	uint64_t off = (v & 0x7fffffffu) % ADDR_SPAN;
+	return (v & 0x80000000u) ? LAYOUT_HIGH_RAM + off : off;
 }
 
-/* Where the "ready-made command" op puts its structures. */
-#define CLB(p)      (0x1000u + (p) * 0x1000u)
-#define FB(p)       (0x1400u + (p) * 0x1000u)
-#define CTBA(p, s)  (0x8000u + ((p) * 32u + (s)) * 0x100u)
-
-static void start_port(struct bus *mmio, uint64_t abar, unsigned p)
+static void put32(uint64_t gpa, uint32_t v)
 {
+	void *p = guest_mem_ptr(&mem, gpa, 4);
+	if (p)
+		memcpy(p, &v, 4);
+}
+
+/* Where the "ready-made command" op puts its structures: from port_base[p], 0 or 4 GiB (high RAM). */
+#define CLB(p)      (port_base[p] + 0x1000u + (p) * 0x1000u)
+#define FB(p)       (port_base[p] + 0x1400u + (p) * 0x1000u)
+#define CTBA(p, s)  (port_base[p] + 0x8000u + ((p) * 32u + (s)) * 0x100u)
+
+static uint64_t port_base[NDISKS];
+
+static void start_port(struct bus *mmio, uint64_t abar, unsigned p, bool high)
+{
+	port_base[p] = high ? LAYOUT_HIGH_RAM : 0;
 	uint32_t regs[][2] = {
-		{ AHCI_PxCLB, CLB(p) }, { AHCI_PxCLBU, 0 }, { AHCI_PxFB, FB(p) }, { AHCI_PxFBU, 0 },
+		{ AHCI_PxCLB, (uint32_t)CLB(p) }, { AHCI_PxCLBU, (uint32_t)(CLB(p) >> 32) },
+		{ AHCI_PxFB, (uint32_t)FB(p) }, { AHCI_PxFBU, (uint32_t)(FB(p) >> 32) },
 		{ AHCI_PxIE, 0x7dc000ffu }, { AHCI_PxCMD, AHCI_PxCMD_FRE }, { AHCI_PxCMD, AHCI_PxCMD_FRE | AHCI_PxCMD_ST },
 	};
 	for (unsigned i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
@@ -107,7 +124,7 @@ static void command(struct reader *r, struct bus *mmio, uint64_t abar)
 	uint16_t count = (uint16_t)take(r, 1);
 	uint32_t flags = take(r, 2);
 	unsigned nprd = take(r, 1) % 5;
-	uint32_t ctba = flags & 0x8000 ? take(r, 4) : CTBA(p, slot);
+	uint64_t ctba = flags & 0x8000 ? fuzz_addr(take(r, 4)) : CTBA(p, slot);
 	uint8_t fis[20] = { FIS_TYPE_H2D, (uint8_t)(flags & 0x100 ? 0 : FIS_H2D_COMMAND), cmd };
 	bool ncq = cmd == 0x60 || cmd == 0x61;
 	fis[3] = (uint8_t)(ncq ? count : flags);
@@ -116,15 +133,17 @@ static void command(struct reader *r, struct bus *mmio, uint64_t abar)
 	fis[7] = ATA_DEVICE_LBA;
 	fis[12] = (uint8_t)(ncq ? slot << 3 : count);
 	fis[15] = (uint8_t)(flags >> 9);
-	uint32_t hdr = CLB(p) + slot * AHCI_CMD_HDR_SIZE;
+	uint64_t hdr = CLB(p) + slot * AHCI_CMD_HDR_SIZE;
 	put32(hdr, (5 + (flags & 3)) | (flags & 0xe0) | nprd << AHCI_HDR_PRDTL_SHIFT);
-	put32(hdr + 8, ctba);
-	put32(hdr + 12, 0);
-	if (ctba < RAM_SIZE - 0x80 - 5 * 16) {
-		memcpy(ram + ctba, fis, sizeof(fis));
+	put32(hdr + 8, (uint32_t)ctba);
+	put32(hdr + 12, (uint32_t)(ctba >> 32));
+	uint8_t *table = guest_mem_ptr(&mem, ctba, 0x80 + 5 * 16);
+	if (table) {
+		memcpy(table, fis, sizeof(fis));
 		for (unsigned i = 0; i < nprd; i++) {
-			put32(ctba + 0x80 + i * 16, take(r, 4) % ADDR_SPAN);
-			put32(ctba + 0x84 + i * 16, 0);
+			uint64_t dba = fuzz_addr(take(r, 4));
+			put32(ctba + 0x80 + i * 16, (uint32_t)dba);
+			put32(ctba + 0x84 + i * 16, (uint32_t)(dba >> 32));
 			put32(ctba + 0x8c + i * 16, take(r, 2) * 4u + 511);
 		}
 	}
@@ -141,8 +160,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (unsigned d = 0; d < NDISKS; d++)
 		if (pwrite(disk_fd[d], disk_init[d], DISK_BYTES, 0) != DISK_BYTES)
 			abort();
-	struct guest_mem mem;
-	guest_mem_wrap(&mem, ram, RAM_SIZE);
+	guest_mem_wrap_split(&mem, ram, LOW_SIZE, HIGH_SIZE);
+	port_base[0] = port_base[1] = 0;
 	struct bus io, mmio;
 	bus_init(&io);
 	bus_init(&mmio);
@@ -159,6 +178,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ahci_create(&pci, &mem, disks, NDISKS, &hba))
 		abort();
 	uint64_t abar = pci_device_bar_addr(hba->pci, AHCI_BAR);
+	/* bus mastering on, as Linux leaves it; a config write (op 4) may clear it again */
+	uint32_t cfg_addr = 0x80000000u | hba->pci->slot << 11 | PCI_COMMAND;
+	uint16_t pci_command = PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+	bus_write(&io, 0xcf8, &cfg_addr, 4);
+	bus_write(&io, 0xcfc, &pci_command, 2);
 
 	struct reader r = { data, size };
 	for (unsigned ops = 0; r.left && ops < MAX_OPS; ops++) {
@@ -175,12 +199,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			bus_read(&mmio, abar + off, &v, 1u << (take(&r, 1) % 4));
 			break;
 		}
-		case 2: { /* poke guest RAM */
-			uint32_t gpa = take(&r, 4) % RAM_SIZE;
+		case 2: { /* poke guest RAM, low or high */
+			uint64_t gpa = fuzz_addr(take(&r, 4));
 			unsigned len = take(&r, 1);
-			for (unsigned i = 0; i < len && r.left; i++)
-				if (gpa + i < RAM_SIZE)
-					ram[gpa + i] = (uint8_t)take(&r, 1);
+			for (unsigned i = 0; i < len && r.left; i++) {
+				uint8_t *b = guest_mem_ptr(&mem, gpa + i, 1);
+				uint8_t v = (uint8_t)take(&r, 1);
+				if (b)
+					*b = v;
+			}
 			break;
 		}
 		case 3:
@@ -193,9 +220,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abar = pci_device_bar_addr(hba->pci, AHCI_BAR);
 			break;
 		}
-		case 5:
-			start_port(&mmio, abar, take(&r, 1) % NDISKS);
+		case 5: {
+			unsigned v = take(&r, 1);
+			start_port(&mmio, abar, v % NDISKS, v & 0x80);
 			break;
+		}
 		case 6: { /* GHC: reset / interrupt enable */
 			uint32_t v = take(&r, 1) & (AHCI_GHC_HR | AHCI_GHC_IE);
 			bus_write(&mmio, abar + AHCI_GHC, &v, 4);

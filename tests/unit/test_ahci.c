@@ -162,6 +162,8 @@ static void fixture(bool second_ro)
 			ahci_slot = s;
 	ck_assert_uint_ne(ahci_slot, 0);
 	abar = cfg_read(ahci_slot, 0x10 + 4 * AHCI_BAR) & ~0xfu;
+	/* pci_set_master(), as Linux's ahci_init_one does before it touches the ports */
+	cfg_write16(ahci_slot, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
 	hba_init();
 }
 
@@ -971,7 +973,7 @@ START_TEST(bar_moves_and_teardown)
 	ck_assert_uint_eq(rd(AHCI_VS), 0x00010300u);
 	uint8_t id[512];
 	identify(0, id);
-	/* Bus-mastering the guest turned off is not modelled (DMA still runs); memory decode is. */
+	/* Memory decode off: the registers vanish. */
 	cfg_write16(ahci_slot, PCI_COMMAND, 0);
 	ck_assert_uint_eq(rd(AHCI_VS), 0xffffffffu);
 	cfg_write16(ahci_slot, PCI_COMMAND, PCI_COMMAND_MEMORY);
@@ -980,6 +982,47 @@ START_TEST(bar_moves_and_teardown)
 	hba = NULL;
 	ck_assert_uint_eq(rd(AHCI_VS), 0xffffffffu);
 	wr(AHCI_GHC, AHCI_GHC_HR);
+}
+END_TEST
+
+/* PCI COMMAND.BME clear: the HBA must not touch guest memory. A command fails (HBFS, TFES, an aborted
+ * command in PxTFD), nothing is read from the disk into RAM, no FIS is written, and the driver sees the
+ * error through the interrupt; with bus mastering back and the port restarted, the same command works. */
+START_TEST(bus_master_off_means_no_dma)
+{
+	uint8_t fis[20];
+	struct prd prd = { DATA, 512 };
+	memset(ram + DATA, 0xcc, 512);
+	memset(ram + FB(0), 0xee, AHCI_RFIS_SIZE);
+	cfg_write16(ahci_slot, PCI_COMMAND, PCI_COMMAND_MEMORY);
+	h2d(fis, ATA_CMD_READ_DMA_EXT, 0, 1, 0, ATA_DEVICE_LBA);
+	issue(0, 0, fis, &prd, 1, false);
+	uint32_t is = prd_(0, AHCI_PxIS);
+	ck_assert_uint_eq(is & (AHCI_PxIS_HBFS | AHCI_PxIS_TFES), AHCI_PxIS_HBFS | AHCI_PxIS_TFES);
+	ck_assert_uint_eq(prd_(0, AHCI_PxTFD), (uint32_t)ATA_ERROR_ABRT << 8 | ATA_STATUS_FAIL);
+	ck_assert_uint_eq(prd_(0, AHCI_PxCI), 1);
+	ck_assert_int_eq(irq_level, 1);
+	for (unsigned i = 0; i < 512; i++)
+		ck_assert_uint_eq(ram[DATA + i], 0xcc);
+	for (unsigned i = 0; i < AHCI_RFIS_SIZE; i++)
+		ck_assert_uint_eq(ram[FB(0) + i], 0xee);
+	ck_assert_uint_eq(prdbc(0, 0), 0xdeadbeef); /* the command header was not even written back */
+	/* a write is refused the same way: the image keeps its bytes */
+	uint8_t before[32], after[32];
+	file_sha256(0, before);
+	h2d(fis, ATA_CMD_WRITE_DMA_EXT, 0, 1, 0, ATA_DEVICE_LBA);
+	recover(0);
+	issue(0, 1, fis, &prd, 1, true);
+	ck_assert_uint_eq(prd_(0, AHCI_PxIS) & AHCI_PxIS_HBFS, AHCI_PxIS_HBFS);
+	file_sha256(0, after);
+	ck_assert_mem_eq(before, after, 32);
+	/* bus mastering back on, the port restarted: the read works */
+	cfg_write16(ahci_slot, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	recover(0);
+	h2d(fis, ATA_CMD_READ_DMA_EXT, 0, 1, 0, ATA_DEVICE_LBA);
+	issue(0, 0, fis, &prd, 1, false);
+	expect_ok(0, 0);
+	check_pattern(0, ram + DATA, 0, 512);
 }
 END_TEST
 
@@ -1123,6 +1166,7 @@ int main(void)
 	tcase_add_test(tc, interrupt_gating);
 	tcase_add_test(tc, bar_moves_and_teardown);
 	tcase_add_test(tc, create_refuses_bad_disk_counts);
+	tcase_add_test(tc, bus_master_off_means_no_dma);
 	tcase_add_test(tc, other_commands_and_registers);
 	tcase_add_test(tc, host_io_errors_are_ata_errors);
 	tcase_add_test(tc, identify_of_a_large_image);

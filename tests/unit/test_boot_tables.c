@@ -1,5 +1,6 @@
 /* What the loader writes for the guest kernel: the e820 map for memory sizes around the PCI hole, the MP
- * table (checksums, entries), and the zero page with command line, initrd and GDT, in a wrapped RAM buffer. */
+ * table (checksums, entries), and the zero page with command line, initrd, GDT and the ACPI tables'
+ * RSDP, in a wrapped RAM buffer. (The ACPI tables themselves: test_acpi.c.) */
 #include "check_run.h"
 #include <asm/bootparam.h>
 #include <check.h>
@@ -43,6 +44,11 @@ START_TEST(e820_sizes)
 		}
 		ck_assert_uint_eq(m.ranges[0].addr, 0);
 		ck_assert_uint_eq(m.ranges[0].size, LAYOUT_BASE_MEM_END);
+		/* the MP table, the ACPI tables and the BIOS area are reserved, in that order */
+		ck_assert_uint_eq(m.ranges[1].addr, LAYOUT_MPTABLE);
+		ck_assert_uint_eq(m.ranges[2].addr, LAYOUT_ACPI);
+		ck_assert_uint_eq(m.ranges[2].type, E820_TYPE_RESERVED);
+		ck_assert_uint_eq(m.ranges[3].addr, LAYOUT_BIOS_AREA);
 		if (ram > LAYOUT_PCI_HOLE) {
 			const struct e820_range *last = &m.ranges[m.count - 1];
 			ck_assert_uint_eq(last->addr, LAYOUT_HIGH_RAM);
@@ -143,7 +149,8 @@ START_TEST(zero_page_and_boot_data)
 	const char *cmdline = "console=ttyS0 lbvm=yes";
 	ck_assert_int_eq(boot_plan(&plan, k, len, ram, initrd, cmdline, BOOT_ENTRY_AUTO), 0);
 	struct mptable_config mp = { 0 };
-	ck_assert_int_eq(boot_write(&plan, &mem, k, cmdline, &mp), 0);
+	struct acpi_config acpi = { .slp_typ_s5 = 5, .reset_value = 6, .npci_routes = 1, .pci_routes = { { 1, 1, 17 } } };
+	ck_assert_int_eq(boot_write(&plan, &mem, k, cmdline, &mp, &acpi), 0);
 
 	const struct boot_params *zp = (const struct boot_params *)(buf + LAYOUT_ZERO_PAGE);
 	ck_assert_uint_eq(zp->hdr.boot_flag, 0xaa55);
@@ -154,8 +161,15 @@ START_TEST(zero_page_and_boot_data)
 	ck_assert_uint_eq(zp->hdr.ramdisk_image, plan.initrd_addr);
 	ck_assert_uint_eq(zp->hdr.ramdisk_size, initrd);
 	ck_assert_uint_eq(zp->hdr.code32_start, LAYOUT_KERNEL);
-	ck_assert_uint_eq(zp->e820_entries, 4);
-	ck_assert_uint_eq(zp->e820_table[3].addr + zp->e820_table[3].size, ram);
+	ck_assert_uint_eq(zp->e820_entries, 5);
+	ck_assert_uint_eq(zp->e820_table[4].addr + zp->e820_table[4].size, ram);
+	/* the ACPI tables: reserved, the RSDP at the start of their area and in the zero page (2.14+) */
+	ck_assert_uint_eq(zp->e820_table[2].addr, LAYOUT_ACPI);
+	ck_assert_uint_eq(zp->e820_table[2].size, LAYOUT_ACPI_SIZE);
+	ck_assert_uint_eq(zp->e820_table[2].type, E820_TYPE_RESERVED);
+	ck_assert_mem_eq(buf + LAYOUT_ACPI, "RSD PTR ", 8);
+	ck_assert_uint_ge(plan.bz.protocol, 0x020e);
+	ck_assert_uint_eq(zp->acpi_rsdp_addr, LAYOUT_ACPI);
 	/* the protected-mode kernel is at 1 MiB, byte for byte */
 	ck_assert_mem_eq(buf + LAYOUT_KERNEL, k + plan.bz.kernel_offset, 4096);
 	/* the MP floating pointer is where Linux scans */
@@ -181,7 +195,8 @@ START_TEST(page_tables_for_64bit_entry)
 	struct boot_plan plan;
 	ck_assert_int_eq(boot_plan(&plan, k, len, ram, 0, "", BOOT_ENTRY_64), 0);
 	struct mptable_config mp = { 0 };
-	ck_assert_int_eq(boot_write(&plan, &mem, k, "", &mp), 0);
+	struct acpi_config acpi = { .slp_typ_s5 = 5, .reset_value = 6 };
+	ck_assert_int_eq(boot_write(&plan, &mem, k, "", &mp, &acpi), 0);
 	uint64_t pml4, pdpt3, pd_last;
 	memcpy(&pml4, buf + LAYOUT_PML4, 8);
 	memcpy(&pdpt3, buf + LAYOUT_PDPT + 3 * 8, 8);
@@ -196,7 +211,7 @@ START_TEST(page_tables_for_64bit_entry)
 	/* a RAM too small for the boot data is reported, not overrun */
 	struct guest_mem tiny;
 	guest_mem_wrap(&tiny, buf, 64 * KiB);
-	ck_assert_int_lt(boot_write(&plan, &tiny, k, "", &mp), 0);
+	ck_assert_int_lt(boot_write(&plan, &tiny, k, "", &mp, &acpi), 0);
 	free(buf);
 	free(k);
 }

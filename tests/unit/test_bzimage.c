@@ -150,6 +150,12 @@ START_TEST(plan_refuses_what_cannot_work)
 	ck_assert_int_eq(boot_plan(&plan, k, len, 512 * MiB, 0, longline, BOOT_ENTRY_AUTO), -1);
 	ck_assert_ptr_nonnull(strstr(plan.why, "command line"));
 	free(longline);
+	/* A crafted pref_address near 2^64: pref_address + init_size wrapped to a small "limit" that passed
+	 * the RAM check, and the initrd was then placed over the decompressing kernel. */
+	const uint64_t crafted = UINT64_MAX - 0xfff;
+	memcpy(k + 0x258, &crafted, sizeof(crafted));
+	ck_assert_int_eq(boot_plan(&plan, k, len, 512 * MiB, 20 * MiB, "", BOOT_ENTRY_AUTO), -1);
+	ck_assert_ptr_nonnull(strstr(plan.why, "4 GiB"));
 	free(k);
 
 	k = fixture_kernel("i386", &len);

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "devices/disk_image.h"
@@ -173,6 +175,84 @@ START_TEST(parses_disk_specs)
 }
 END_TEST
 
+/* OFD locks, as QEMU takes them: one writer or any number of readers, whoever opens the image. */
+START_TEST(images_are_locked)
+{
+	const char *path = make_file("l.img", 8 * 512, 0);
+	char p[300];
+	snprintf(p, sizeof(p), "%s", path);
+	struct disk_image *a = NULL, *b = NULL;
+	ck_assert_int_eq(disk_image_open(p, false, &a, NULL), 0);
+	ck_assert_int_eq(disk_image_open(p, false, &b, NULL), -DISK_IMAGE_ELOCKED); /* same process too */
+	ck_assert_int_eq(disk_image_open(p, true, &b, NULL), -DISK_IMAGE_ELOCKED);
+	char msg[512];
+	disk_image_strerror(msg, sizeof(msg), p, -DISK_IMAGE_ELOCKED, 0);
+	ck_assert_msg(strstr(msg, "is in use"), "%s", msg);
+	disk_image_close(a);
+	/* readers share */
+	ck_assert_int_eq(disk_image_open(p, true, &a, NULL), 0);
+	ck_assert_int_eq(disk_image_open(p, true, &b, NULL), 0);
+	struct disk_image *c = NULL;
+	ck_assert_int_eq(disk_image_open(p, false, &c, NULL), -DISK_IMAGE_ELOCKED);
+	disk_image_close(a);
+	disk_image_close(b);
+	/* the lock goes with the last descriptor: a closed (or killed) run leaves none behind */
+	ck_assert_int_eq(disk_image_open(p, false, &c, NULL), 0);
+	/* another process holding a classic POSIX lock conflicts as well */
+	disk_image_close(c);
+	pid_t child = fork();
+	if (child == 0) {
+		int fd = open(p, O_RDWR);
+		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+		if (fd < 0 || fcntl(fd, F_SETLK, &fl) != 0)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	int rc = -1;
+	for (int i = 0; i < 200 && rc != -DISK_IMAGE_ELOCKED; i++) {
+		rc = disk_image_open(p, true, &c, NULL);
+		if (rc == 0)
+			disk_image_close(c), usleep(10000);
+	}
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	ck_assert_int_eq(rc, -DISK_IMAGE_ELOCKED);
+}
+END_TEST
+
+/* --disk a --disk b: the same file under two names is refused before any lock is tried. */
+START_TEST(one_image_twice_is_refused)
+{
+	char a[300], link_name[300], other[300];
+	snprintf(a, sizeof(a), "%s", make_file("a.img", 8 * 512, 0));
+	snprintf(other, sizeof(other), "%s", make_file("b.img", 8 * 512, 0));
+	snprintf(link_name, sizeof(link_name), "%s/hard-link.img", dir);
+	ck_assert_int_eq(link(a, link_name), 0);
+	struct disk_image *d[3];
+	struct error err = { 0 };
+	char ro_spec[320];
+	snprintf(ro_spec, sizeof(ro_spec), "%s,ro", link_name);
+	const char *specs[] = { a, other, ro_spec };
+	ck_assert_int_ne(disk_image_open_all(specs, 3, d, &err), 0);
+	ck_assert_int_eq(error_exit_status(&err), 2);
+	ck_assert_msg(strstr(err.msg, "is the same image as disk") && strstr(err.msg, "hard-link.img") &&
+		      strstr(err.msg, "given twice"), "%s", err.msg);
+	for (int i = 0; i < 3; i++)
+		ck_assert_ptr_null(d[i]);
+	/* nothing stays open or locked: the same set without the duplicate opens */
+	memset(&err, 0, sizeof(err));
+	ck_assert_int_eq(disk_image_open_all(specs, 2, d, &err), 0);
+	/* and a second run on these images is refused, naming the disk */
+	struct disk_image *e[1];
+	struct error err2 = { 0 };
+	ck_assert_int_ne(disk_image_open_all(specs + 1, 1, e, &err2), 0);
+	ck_assert_msg(strstr(err2.msg, "b.img' is in use"), "%s", err2.msg);
+	disk_image_close(d[0]);
+	disk_image_close(d[1]);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("disk_image");
@@ -184,6 +264,8 @@ int main(void)
 	tcase_add_test(tc, range_is_checked);
 	tcase_add_test(tc, vectored_io_round_trips);
 	tcase_add_test(tc, parses_disk_specs);
+	tcase_add_test(tc, images_are_locked);
+	tcase_add_test(tc, one_image_twice_is_refused);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

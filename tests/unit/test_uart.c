@@ -1,5 +1,6 @@
 /* The 16550A as Linux's 8250 driver probes and uses it: scratch register, IER, loopback (MCR 0x10 → MSR
- * 0x90 pattern), FIFO detection through IIR, the THRE interrupt test, transmit, receive and its IRQ. */
+ * 0x90 pattern), FIFO detection through IIR, the THRE interrupt test, transmit, receive and its IRQ, and
+ * which writes were polled (the kernel console's) and which interrupt-driven (a tty's). */
 #include "check_run.h"
 #include <check.h>
 #include <string.h>
@@ -11,6 +12,7 @@ struct harness {
 	int level;
 	int raises;
 	uint8_t sent[64];
+	bool sent_interrupt_driven[64];
 	size_t nsent;
 };
 
@@ -23,11 +25,13 @@ static void record_irq(void *opaque, unsigned gsi, int level)
 	h->level = level;
 }
 
-static void record_tx(void *opaque, uint8_t byte)
+static void record_tx(void *opaque, uint8_t byte, bool interrupt_driven)
 {
 	struct harness *h = opaque;
-	if (h->nsent < sizeof(h->sent))
+	if (h->nsent < sizeof(h->sent)) {
+		h->sent_interrupt_driven[h->nsent] = interrupt_driven;
 		h->sent[h->nsent++] = byte;
+	}
 }
 
 static void setup(struct harness *h)
@@ -163,6 +167,26 @@ START_TEST(wide_and_out_of_range_accesses)
 }
 END_TEST
 
+START_TEST(polled_and_interrupt_driven_writes)
+{
+	struct harness h;
+	setup(&h);
+	/* Linux's console write: IER cleared, THR written while polling LSR */
+	out(&h, 1, 0x00);
+	out(&h, 0, 'k');
+	/* a tty write: THRI enabled, the bytes written from the interrupt handler */
+	out(&h, 1, 0x02);
+	out(&h, 0, 't');
+	/* receive interrupts alone do not make a write interrupt-driven */
+	out(&h, 1, 0x01);
+	out(&h, 0, 'r');
+	ck_assert_uint_eq(h.nsent, 3);
+	ck_assert(!h.sent_interrupt_driven[0]);
+	ck_assert(h.sent_interrupt_driven[1]);
+	ck_assert(!h.sent_interrupt_driven[2]);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("uart16550");
@@ -172,6 +196,7 @@ int main(void)
 	tcase_add_test(tc, thre_interrupt_and_transmit);
 	tcase_add_test(tc, receive_with_interrupts);
 	tcase_add_test(tc, wide_and_out_of_range_accesses);
+	tcase_add_test(tc, polled_and_interrupt_driven_writes);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

@@ -7,7 +7,7 @@ here=$(cd "$(dirname "$0")/../.." && pwd)
 dest=$h/lbvm-tests/bootstrap
 rm -rf "$dest"
 mkdir -p "$dest"
-for v in ok kaem-checksum bash-fail panic hang fake-text; do
+for v in ok kaem-checksum bash-fail panic hang fake-text sysc-fail; do
 	"$here/bootstrap/make-2021-tree.sh" "$cache" "$dest/tree-$v" "$dest/distfiles" "$v" >/dev/null
 done
 # A broken tree: run.sh builds a package whose folder is missing.

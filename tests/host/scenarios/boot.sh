@@ -45,6 +45,8 @@ info_scenario() {
 		fail "MemTotal '$kb' kB outside [$low_kb, $ram_kb] for --memory $mem"; show "$WORK/$name"
 	elif ! grep -q "LBVM-GUEST: init reached" "$WORK/$name.serial"; then
 		fail "serial log lacks the guest's output"
+	elif ! grep -q "powered off after .*ACPI S5" "$WORK/$name.err"; then
+		fail "the power-off did not come through ACPI S5"; show "$WORK/$name"
 	else
 		echo "LBVM-TEST: INFO $name: MemTotal $kb kB of $ram_kb kB"
 		pass
@@ -110,7 +112,7 @@ fi
 begin reboot-exit-code
 run_lbvm "$WORK/reboot" --kernel "$K64" --initrd "$INITRD" --memory 256M --append "console=ttyS0 lbvmtest=reboot" \
 	--timeout $BOOT_TIMEOUT
-if [ "$rc" = 0 ] && grep -q "rebooted" "$WORK/reboot.err"; then pass; else fail "exit $rc"; show "$WORK/reboot"; fi
+if [ "$rc" = 0 ] && grep -q "rebooted.*0xcf9" "$WORK/reboot.err"; then pass; else fail "exit $rc"; show "$WORK/reboot"; fi
 
 # --- bad inputs: exit 2, one line naming the problem, never a crash --------------------------------
 # bad_input NAME EXPECTED-TEXT ARGS...

@@ -26,6 +26,10 @@ chain() {
 		fail "timeline lacks a stage"; show "$WORK/$name"
 	elif ! grep -q "^\[lbvm .*\] next kernel" "$WORK/$name.serial"; then
 		fail "serial log lacks the timeline"; show "$WORK/$name"
+	elif [ "$(tr -d '\r' <"$WORK/$name.serial" | grep -c 'ACPI: RSDP 0x0*E0000 ')" != 2 ]; then
+		fail "not both kernels found the ACPI tables"; grep "ACPI: RSDP" "$WORK/$name.serial"; show "$WORK/$name"
+	elif ! grep -q "powered off after .*ACPI S5" "$WORK/$name.err"; then
+		fail "the next kernel did not power off through ACPI"; show "$WORK/$name"
 	else
 		case "$result" in
 		*"sysc ran on "*"$next_arch"*"seed said: written by the seed kernel"*) pass ;;
