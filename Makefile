@@ -13,7 +13,7 @@ CC       ?= cc
 CFLAGS   ?= -O2 -g
 BUILD    ?= build
 SAN      ?=
-PKGS     := libcurl ext2fs com_err libelf zlib libcrypto libseccomp slirp
+PKGS     := libcurl ext2fs com_err libelf zlib libcrypto libseccomp libarchive json-c slirp
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -I. $(WARNINGS) $(CFLAGS) $(SAN) -MMD -MP \
              $(shell pkg-config --cflags $(PKGS))

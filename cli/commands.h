@@ -9,5 +9,6 @@ int cmd_mkdisk(int argc, char **argv);
 int cmd_disk(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
 int cmd_bootstrap(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 
 #endif

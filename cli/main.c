@@ -21,6 +21,7 @@ static const struct command {
 	{ "disk", cmd_disk, "list, read and copy files out of a disk image (ls, cat, get)" },
 	{ "fetch", cmd_fetch, "download, verify and cache distfiles from manifests" },
 	{ "bootstrap", cmd_bootstrap, "run a live-bootstrap checkout end to end (VM or chroot)" },
+	{ "diff", cmd_diff, "compare two bootstrap runs: inputs, then packages; the first that differs" },
 };
 
 static void usage(FILE *out)

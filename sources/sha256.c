@@ -11,7 +11,7 @@
 /* Large enough that hashing a big tarball is bound by the disk, small enough for the stack. */
 #define READ_CHUNK (64 * 1024)
 
-static int digest_fd(int fd, uint8_t out[SHA256_BYTES])
+int sha256_fd(int fd, uint8_t out[SHA256_BYTES])
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	if (!ctx)
@@ -56,7 +56,7 @@ int sha256_file(const char *path, uint8_t out[SHA256_BYTES])
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	int err = digest_fd(fd, out);
+	int err = sha256_fd(fd, out);
 	close(fd);
 	return err;
 }

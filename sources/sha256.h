@@ -10,6 +10,8 @@
 
 /* Digest of a whole file. 0, -errno for I/O errors, or -EIO when the crypto library fails. */
 int sha256_file(const char *path, uint8_t out[SHA256_BYTES]);
+/* Digest of what FD holds from its current offset to its end. 0, -errno or -EIO. */
+int sha256_fd(int fd, uint8_t out[SHA256_BYTES]);
 /* Digest of a buffer. 0 or -EIO. */
 int sha256_buffer(const void *data, size_t len, uint8_t out[SHA256_BYTES]);
 /* Exactly 64 hex digits (either case) to bytes. 0 or -EINVAL. */

@@ -3,6 +3,7 @@
 # manifest) into DIR, for lbvm's tests: what its harness and its guest scripts do, on tiny packages.
 #
 #   make-current-tree.sh DIR [--no-fixtures] [--drop-checksum PKG] [--break-checksum PKG]
+#                            [--unreproducible PKG]
 #
 # The tree (the static parts are in tests/bootstrap/current/):
 #   seed/stage0-posix/   a stand-in for stage0-posix: Debian's kaem (mescc-tools:i386, dynamically linked,
@@ -21,21 +22,26 @@
 #   the plan and the target, but cannot run. Fixtures come from $LBVM_FIXTURES (tests/host/fixtures.sh).
 # --drop-checksum PKG leaves PKG's package out of SHA256SUMS.pkgs ("PKG: no checksum stored!");
 # --break-checksum PKG gives it a wrong hash (sha256sum's FAILED).
+# --unreproducible PKG (a bash-era package: hello-1.0, words-1.0, fetched-1.0) makes its build put the
+#   time it ran and a random number into the package (/usr/share/PKG/build-stamp), as a package that
+#   embeds its build time does: two runs make two different packages, neither the one SHA256SUMS.pkgs
+#   has, so the tree runs to its end only with --update-checksums (lbvm diff's tests).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 usage() {
-	echo "usage: $0 DIR [--no-fixtures] [--drop-checksum PKG] [--break-checksum PKG]" >&2
+	echo "usage: $0 DIR [--no-fixtures] [--drop-checksum PKG] [--break-checksum PKG] [--unreproducible PKG]" >&2
 	exit 2
 }
 [ $# -ge 1 ] || usage
 dir=$1
 shift
-fixtures=yes drop="" break=""
+fixtures=yes drop="" break="" unrepro=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--no-fixtures) fixtures=no ;;
 	--drop-checksum) [ $# -ge 2 ] || usage; drop=$2; shift ;;
 	--break-checksum) [ $# -ge 2 ] || usage; break=$2; shift ;;
+	--unreproducible) [ $# -ge 2 ] || usage; unrepro=$2; shift ;;
 	*) usage ;;
 	esac
 	shift
@@ -47,6 +53,20 @@ export LC_ALL=C
 umask 022
 
 cp -R "$here/current/seed" "$here/current/steps" "$dir/"
+if [ -n "$unrepro" ]; then
+	ls "$dir/steps/$unrepro"/pass*.sh >/dev/null 2>&1 ||
+		{ echo "$0: --unreproducible $unrepro: not a bash-era package of the tree" >&2; exit 2; }
+	for script in "$dir/steps/$unrepro"/pass*.sh; do
+		cat >>"$script" <<'EOF'
+# make-current-tree.sh --unreproducible: the build records when it ran (busybox's date has no %N) and a
+# random number.
+src_postprocess() {
+	mkdir -p "${DESTDIR}${PREFIX}/share/${pkg}"
+	echo "built at $(date +%s) s, seed ${RANDOM}" >"${DESTDIR}${PREFIX}/share/${pkg}/build-stamp"
+}
+EOF
+	done
+fi
 . "$dir/steps/helpers.sh" # pkg_tar
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
