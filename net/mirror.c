@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/exit_codes.h"
+#include "common/sandbox.h"
 #include "net/http_request.h"
 #include "sources/sha256.h"
 
@@ -68,6 +69,10 @@ struct mirror {
 	struct mirror_record *recs;
 	size_t nrecs, cap;
 	_Atomic uint64_t probes;
+	pthread_mutex_t start_lock;   /* the thread's word on its sandbox: */
+	pthread_cond_t started_cond;
+	int start_rc;                 /* 1 not yet, 0 confined, -errno could not be */
+	struct error start_err;
 };
 
 const char *mirror_verdict_name(enum mirror_verdict v)
@@ -465,6 +470,17 @@ static void accept_conn(struct mirror *m)
 static void *mirror_main(void *opaque)
 {
 	struct mirror *m = opaque;
+	struct sandbox_fds fds = { .vcpu_fd = -1, .vm_fd = -1, .dir_fd = m->dir_fd, .listen_fd = m->listen_fd };
+	struct error err = { 0 };
+	int rc = sandbox_enter(SANDBOX_MIRROR, &fds, &err);
+	pthread_mutex_lock(&m->start_lock);
+	m->start_rc = rc;
+	if (rc < 0)
+		m->start_err = err;
+	pthread_cond_signal(&m->started_cond);
+	pthread_mutex_unlock(&m->start_lock);
+	if (rc < 0)
+		return NULL;
 	while (!atomic_load(&m->stop)) {
 		struct pollfd pfd[2 + MAX_CONNS];
 		struct conn *who[2 + MAX_CONNS];
@@ -525,7 +541,18 @@ int mirror_start(const struct mirror_config *cfg, struct mirror **out, struct er
 	m->ctx = cfg->ctx;
 	m->listen_fd = m->wake_fd = -1;
 	pthread_mutex_init(&m->lock, NULL);
+	pthread_mutex_init(&m->start_lock, NULL);
+	pthread_cond_init(&m->started_cond, NULL);
+	m->start_rc = 1;
 	int rc;
+	/* OpenSSL sets itself up on first use (its configuration file, its providers): here, not inside the
+	 * thread's sandbox, which opens nothing but the cache's files. */
+	uint8_t digest[SHA256_BYTES];
+	unsigned digest_len = 0;
+	if (EVP_Digest("", 0, digest, &digest_len, EVP_sha256(), NULL) != 1) {
+		rc = error_fail_status(err, EXIT_INTERNAL, -EIO, "the mirror: OpenSSL has no SHA-256");
+		goto out_free;
+	}
 	m->dir_fd = open(cfg->cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (m->dir_fd < 0) {
 		rc = -errno;
@@ -562,6 +589,16 @@ int mirror_start(const struct mirror_config *cfg, struct mirror **out, struct er
 		error_fail_status(err, EXIT_INTERNAL, rc, "cannot start the mirror's thread: %s", strerror(-rc));
 		goto out_sock;
 	}
+	pthread_mutex_lock(&m->start_lock);
+	while (m->start_rc == 1)
+		pthread_cond_wait(&m->started_cond, &m->start_lock);
+	rc = m->start_rc;
+	pthread_mutex_unlock(&m->start_lock);
+	if (rc < 0) {
+		pthread_join(m->thread, NULL);
+		*err = m->start_err;
+		goto out_sock;
+	}
 	*out = m;
 	return 0;
 out_sock:
@@ -575,6 +612,8 @@ out_dir:
 	close(m->dir_fd);
 out_free:
 	pthread_mutex_destroy(&m->lock);
+	pthread_mutex_destroy(&m->start_lock);
+	pthread_cond_destroy(&m->started_cond);
 	free(m);
 	return rc;
 }
@@ -601,5 +640,7 @@ void mirror_stop(struct mirror *m)
 	close(m->dir_fd);
 	mirror_records_free(m->recs, m->nrecs);
 	pthread_mutex_destroy(&m->lock);
+	pthread_mutex_destroy(&m->start_lock);
+	pthread_cond_destroy(&m->started_cond);
 	free(m);
 }

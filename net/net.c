@@ -31,7 +31,7 @@ const char *net_mode_name(enum net_mode mode)
 	return mode == NET_HERMETIC ? "hermetic" : "online";
 }
 
-int net_start(const struct net_options *o, struct e1000 *nic, struct net **out, struct error *err)
+int net_start(const struct net_options *o, struct e1000 *nic, int vm_fd, struct net **out, struct error *err)
 {
 	if (o->mode == NET_HERMETIC && (!o->cache_dir || !o->manifest))
 		return error_fail(err, -EINVAL, "hermetic networking needs the mirror: a cache directory and its manifest");
@@ -53,6 +53,7 @@ int net_start(const struct net_options *o, struct e1000 *nic, struct net **out, 
 		.mirror_socket = n->mirror ? mirror_socket_path(n->mirror) : NULL,
 		.deliver = deliver,
 		.opaque = nic,
+		.vm_fd = vm_fd,
 	};
 	if ((rc = slirp_net_start(&sc, &n->stack, err)) < 0) {
 		mirror_stop(n->mirror);
@@ -73,6 +74,11 @@ void net_stop(struct net *n)
 	slirp_net_stop(n->stack);
 	mirror_stop(n->mirror);
 	free(n);
+}
+
+int net_wake_fd(const struct net *n)
+{
+	return slirp_net_wake_fd(n->stack);
 }
 
 size_t net_fetch_records(struct net *n, struct mirror_record **out)

@@ -29,9 +29,13 @@ struct net_options {
 
 struct net;
 
-/* Start the mirror (if any) and the stack, and attach them to the NIC. 0, or -errno with err filled.
+/* Start the mirror (if any) and the stack, and attach them to the NIC; vm_fd is the KVM VM the card
+ * raises its interrupt on (the stack's thread may, and its sandbox lets it). Each thread is inside its
+ * seccomp sandbox (common/sandbox.h) when this returns. 0, or -errno with err filled.
  * Hermetic mode without a mirror is refused (-EINVAL): the guest's probe needs one. */
-int net_start(const struct net_options *o, struct e1000 *nic, struct net **out, struct error *err);
+int net_start(const struct net_options *o, struct e1000 *nic, int vm_fd, struct net **out, struct error *err);
+/* The descriptor the card writes to wake the stack's thread (the vCPU thread's sandbox must allow it). */
+int net_wake_fd(const struct net *n);
 /* Detach from the NIC and stop everything (before the NIC is destroyed). */
 void net_stop(struct net *n);
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/exit_codes.h"
+#include "common/sandbox.h"
 #include "net/dhcp_server.h"
 #include "net/dns_server.h"
 #include "net/frame.h"
@@ -67,6 +68,11 @@ struct slirp_net {
 	uint16_t ip_id;
 	struct dhcp_plan dhcp;
 	uint8_t host_mac[NET_ETH_ALEN];
+	int vm_fd;
+	pthread_mutex_t start_lock;   /* the thread's word on its sandbox: */
+	pthread_cond_t started_cond;
+	int start_rc;                 /* 1 not yet, 0 confined, -errno could not be */
+	struct error start_err;
 };
 
 /* ---- queues ------------------------------------------------------------------------------------ */
@@ -391,9 +397,42 @@ static uint32_t next_timer_ms(struct slirp_net *n, uint32_t limit)
 
 /* ---- the thread -------------------------------------------------------------------------------- */
 
+/* Online mode: slirp reads /etc/resolv.conf the first time the guest asks its DNS address, and later only
+ * stat()s it. A frame as the guest would send it (an empty datagram to the DNS address) makes it read the
+ * file now, before the sandbox, which allows no open. */
+static void read_resolv_conf_now(struct slirp_net *n)
+{
+	static const uint8_t guest_mac[NET_ETH_ALEN] = LAYOUT_NET_GUEST_MAC;
+	static const uint8_t nothing[1];
+	uint8_t frame[64];
+	size_t len = frame_build_udp4(frame, sizeof(frame), n->host_mac, guest_mac, LAYOUT_NET_GUEST, LAYOUT_NET_DNS,
+				      DNS_PORT, DNS_PORT, 0, nothing, 0);
+	if (len)
+		slirp_input(n->slirp, frame, (int)len);
+}
+
+static void report_start(struct slirp_net *n, int rc)
+{
+	pthread_mutex_lock(&n->start_lock);
+	n->start_rc = rc;
+	pthread_cond_signal(&n->started_cond);
+	pthread_mutex_unlock(&n->start_lock);
+}
+
 static void *net_main(void *opaque)
 {
 	struct slirp_net *n = opaque;
+	if (!n->hermetic)
+		read_resolv_conf_now(n);
+	struct sandbox_fds fds = { .read_fds = { n->wake_fd }, .nread = 1, .write_fds = { n->wake_fd }, .nwrite = 1,
+				   .vcpu_fd = -1, .vm_fd = n->vm_fd, .dir_fd = -1, .listen_fd = -1 };
+	struct error err = { 0 };
+	int confined = sandbox_enter(n->hermetic ? SANDBOX_NET : SANDBOX_NET_ONLINE, &fds, &err);
+	if (confined < 0)
+		n->start_err = err;
+	report_start(n, confined);
+	if (confined < 0)
+		return NULL;
 	while (!atomic_load(&n->stop)) {
 		n->npfd = 0;
 		if (add_poll(n->wake_fd, SLIRP_POLL_IN, n) < 0)
@@ -431,6 +470,10 @@ int slirp_net_start(const struct slirp_net_config *cfg, struct slirp_net **out, 
 	n->hermetic = cfg->hermetic;
 	n->deliver = cfg->deliver;
 	n->opaque = cfg->opaque;
+	n->vm_fd = cfg->vm_fd;
+	n->start_rc = 1;
+	pthread_cond_init(&n->started_cond, NULL);
+	pthread_mutex_init(&n->start_lock, NULL);
 	n->dhcp = (struct dhcp_plan){ .server = LAYOUT_NET_HOST, .client = LAYOUT_NET_GUEST, .netmask = LAYOUT_NET_NETMASK,
 				      .router = LAYOUT_NET_HOST, .dns = LAYOUT_NET_DNS, .lease_s = LEASE_S };
 	/* The address slirp answers ARP with for the host (52:55 and the IPv4 address): the guest's ARP cache
@@ -476,6 +519,15 @@ int slirp_net_start(const struct slirp_net_config *cfg, struct slirp_net **out, 
 		goto fail;
 	}
 	n->started = true;
+	pthread_mutex_lock(&n->start_lock);
+	while (n->start_rc == 1)
+		pthread_cond_wait(&n->started_cond, &n->start_lock);
+	rc = n->start_rc;
+	pthread_mutex_unlock(&n->start_lock);
+	if (rc < 0) {
+		*err = n->start_err;
+		goto fail;
+	}
 	*out = n;
 	return 0;
 fail:
@@ -502,6 +554,8 @@ void slirp_net_stop(struct slirp_net *n)
 		close(n->wake_fd);
 	free(n->pfd);
 	pthread_mutex_destroy(&n->lock);
+	pthread_mutex_destroy(&n->start_lock);
+	pthread_cond_destroy(&n->started_cond);
 	free(n);
 }
 
@@ -511,4 +565,9 @@ struct slirp_net_stats slirp_net_stats(struct slirp_net *n)
 	struct slirp_net_stats s = n->stats;
 	pthread_mutex_unlock(&n->lock);
 	return s;
+}
+
+int slirp_net_wake_fd(const struct slirp_net *n)
+{
+	return n->wake_fd;
 }

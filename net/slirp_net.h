@@ -27,6 +27,7 @@ struct slirp_net_config {
 	const char *mirror_socket;      /* NULL: no mirror */
 	slirp_net_deliver_fn deliver;
 	void *opaque;
+	int vm_fd;                      /* the KVM VM, for the card's interrupt from this thread; -1 none */
 };
 
 struct slirp_net_stats {
@@ -39,7 +40,8 @@ struct slirp_net_stats {
 
 struct slirp_net;
 
-/* Create the stack and start its thread. 0, or -errno with err filled. */
+/* Create the stack and start its thread; it returns once the thread is inside its seccomp sandbox
+ * (SANDBOX_NET, or SANDBOX_NET_ONLINE in online mode: common/sandbox.h). 0, or -errno with err filled. */
 int slirp_net_start(const struct slirp_net_config *cfg, struct slirp_net **out, struct error *err);
 /* Stop the thread and free everything; no deliver call happens after it returns. */
 void slirp_net_stop(struct slirp_net *n);
@@ -49,5 +51,7 @@ void slirp_net_send(struct slirp_net *n, const uint8_t *frame, size_t len);
 /* The NIC has receive buffers again. Any thread. */
 void slirp_net_rx_ready(struct slirp_net *n);
 struct slirp_net_stats slirp_net_stats(struct slirp_net *n);
+/* The eventfd that slirp_net_send and slirp_net_rx_ready write: the card's thread must be let write it. */
+int slirp_net_wake_fd(const struct slirp_net *n);
 
 #endif

@@ -174,11 +174,15 @@ int session_create_machine(struct session *s, const struct machine_config *cfg, 
 	if (machine_create(&s->machine, &c, err) < 0)
 		return -1;
 	s->have_machine = true;
-	if (s->opt.net && net_start(s->opt.net, s->machine.nic, &s->net, err) < 0)
+	if (s->opt.net && net_start(s->opt.net, s->machine.nic, s->machine.kvm.vm_fd, &s->net, err) < 0)
 		return -1;
-	/* the vCPU thread may touch exactly these: its KVM descriptors, the disks, stderr */
+	/* the vCPU thread may touch exactly these: its KVM descriptors, the disks, stderr, and with a network
+	 * the eventfd that wakes the network's thread (the card hands it the guest's frames and says when it
+	 * has receive buffers again) */
 	s->vcpu_fds = (struct sandbox_fds){ .write_fds = { STDERR_FILENO }, .nwrite = 1,
 					    .vcpu_fd = s->machine.kvm.vcpu_fd, .vm_fd = s->machine.kvm.vm_fd };
+	if (s->net)
+		s->vcpu_fds.write_fds[s->vcpu_fds.nwrite++] = net_wake_fd(s->net);
 	for (unsigned i = 0; i < cfg->ndisks; i++)
 		s->vcpu_fds.disk_fds[s->vcpu_fds.ndisks++] = cfg->disks[i]->fd;
 	return 0;
