@@ -27,10 +27,12 @@ static struct mirror *mir;
 static pthread_mutex_t seen_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned seen;
 
+/* On the mirror's thread, inside its sandbox: no ck_assert here (a passing one writes to check's pipe). */
 static void on_record(void *ctx, const struct mirror_record *rec)
 {
 	(void)ctx;
-	ck_assert_ptr_nonnull(rec->name);
+	if (!rec->name)
+		abort();
 	pthread_mutex_lock(&seen_lock);
 	seen++;
 	pthread_mutex_unlock(&seen_lock);

@@ -76,7 +76,7 @@ static void start(bool hermetic, bool mirror)
 		ck_assert_int_eq(bind(mirror_listen, (struct sockaddr *)&sa, sizeof(sa)), 0);
 		ck_assert_int_eq(listen(mirror_listen, 4), 0);
 	}
-	struct slirp_net_config cfg = { .hermetic = hermetic, .mirror_socket = mirror ? sock_path : NULL,
+	struct slirp_net_config cfg = { .vm_fd = -1, .hermetic = hermetic, .mirror_socket = mirror ? sock_path : NULL,
 					.deliver = deliver };
 	struct error err = { 0 };
 	ck_assert_int_eq(slirp_net_start(&cfg, &net, &err), 0);
