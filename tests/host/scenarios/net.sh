@@ -105,4 +105,23 @@ if [ "$rc" = 0 ] && echo "$got" | grep -q "^rc=0 .* sha256=$good_sha\$"; then
 else
 	fail "exit $rc, '$got'"; show "$WORK/no"
 fi
+# The network's threads are confined (docs/security.md): the test hook on each of them stops lbvm with
+# the report and exit status 10 before the guest runs.
+net_hook() { # KIND, after begin; the rest: lbvm's --net options
+	kind=$1
+	shift
+	export LBVM_TEST_FORBIDDEN_SYSCALL=$kind
+	run_lbvm "$WORK/hook-$kind" --kernel "$K32" --initrd "$INITRD" --memory 256M "$@" --timeout 120 \
+		--append "console=ttyS0 lbvmtest=hang"
+	unset LBVM_TEST_FORBIDDEN_SYSCALL
+	if [ "$rc" = 10 ] && [ "$(wc -l <"$WORK/hook-$kind.err")" = 1 ] &&
+	   grep -q "^lbvm: sandbox: the $kind thread made a forbidden system call: openat (257); lbvm stops (exit status 10" "$WORK/hook-$kind.err"; then
+		pass
+	else
+		fail "exit $rc, stderr: $(cat "$WORK/hook-$kind.err")"; show "$WORK/hook-$kind"
+	fi
+}
+begin net-sandbox-hook-net; net_hook net --net hermetic --net-cache "$cache" --net-manifest "$manifest"
+begin net-sandbox-hook-net-online; net_hook net-online --net user
+begin net-sandbox-hook-mirror; net_hook mirror --net hermetic --net-cache "$cache" --net-manifest "$manifest"
 kill $(pidof httpd) 2>/dev/null
