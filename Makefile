@@ -14,7 +14,7 @@ CC       ?= cc
 CFLAGS   ?= -O2 -g
 BUILD    ?= build
 SAN      ?=
-PKGS     := libcurl ext2fs com_err libelf zlib libcrypto libseccomp libarchive json-c
+PKGS     := libcurl ext2fs com_err libelf zlib libcrypto libseccomp libarchive json-c slirp
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -I. $(WARNINGS) $(CFLAGS) $(SAN) -MMD -MP \
              $(shell pkg-config --cflags $(PKGS))
@@ -22,7 +22,7 @@ LIBS     = $(shell pkg-config --libs $(PKGS)) -lpthread
 CHECK_LIBS = $(shell pkg-config --libs check)
 
 # Every .c in a layer folder is part of the program; cli/main.c alone holds main().
-LAYERS   := common vmm devices boot image firmware kbs sysa sysb sysc sources session bootstrap steps cli
+LAYERS   := common vmm devices boot image firmware kbs sysa sysb sysc sources net session bootstrap steps cli
 LIB_SRCS := $(filter-out cli/main.c,$(wildcard $(addsuffix /*.c,$(LAYERS))))
 # Assembly: data built into the binary (.incbin, paths relative to the repository root). firmware/bios.S is
 # not lbvm's code but the guest's firmware, built by the rules below.

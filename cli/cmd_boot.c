@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "boot/loader.h"
@@ -19,13 +20,16 @@
 #include "devices/ide.h"
 #include "common/layout.h"
 #include "firmware/abi.h"
+#include "net/net.h"
 #include "session/boot_inputs.h"
 #include "session/session.h"
+#include "sources/manifest.h"
 #include "vmm/machine.h"
 
 #define DEFAULT_RAM      (1 * GiB)
 #define FIRMWARE_RAM     (4 * GiB) /* builder-hex0, the firmware's reason to be, assumes RAM up to 0xBBFFFFFF */
 #define MAX_DISKS        8     /* sda .. sdh */
+#define MAX_MANIFESTS    64
 
 struct boot_options {
 	const char *kernel;
@@ -42,6 +46,11 @@ struct boot_options {
 	bool ram_given, entry_given;
 	const char *disk_specs[MAX_DISKS]; /* FILE[,ro], in the order the guest sees them */
 	unsigned ndisks;
+	const char *net;                /* NULL (no network card), "user" or "hermetic" */
+	enum net_mode net_mode;
+	const char *net_cache;          /* the mirror's verified distfiles */
+	const char *net_manifests[MAX_MANIFESTS];
+	unsigned nmanifests;
 };
 
 static void usage(FILE *out)
@@ -50,6 +59,7 @@ static void usage(FILE *out)
 		"usage: lbvm boot --kernel FILE [--initrd FILE] [--append STRING] [--memory SIZE]\n"
 		"                 [--disk FILE[,ro]]... [--serial-log FILE] [--timeout SECONDS]\n"
 		"                 [--stall-timeout SECONDS] [--idle-exit SECONDS]\n"
+		"                 [--net user|hermetic [--net-cache DIR --net-manifest FILE...]]\n"
 		"                 [--entry auto|32|64] [--quiet]\n"
 		"       lbvm boot --firmware --disk FILE[,ro] [--disk FILE[,ro]] [--memory SIZE] ...\n"
 		"Boots a Linux bzImage in a KVM micro-VM; COM1 is the console (stdin in, stdout out).\n"
@@ -57,6 +67,8 @@ static void usage(FILE *out)
 		"--firmware boots the first disk's boot sector through lbvm's own BIOS instead (INT 13h/10h/15h);\n"
 		"its disks are the IDE master and slave, and --memory defaults to 4G.\n"
 		"--idle-exit ends the run when the console is quiet and the guest waits idle that long.\n"
+		"--net adds an e1000 card behind QEMU's -nic user network (10.0.2.0/24): 'user' reaches the\n"
+		"outside, 'hermetic' nothing but lbvm's mirror of --net-cache at http://10.0.2.4/ (docs/network.md).\n"
 		"On a terminal, Ctrl-A x stops the run. Exit status: 0 power-off/halt/reboot/idle, 2 bad input,\n"
 		"3 kernel panic, 4 timeout, 5 guest crash, 6 stopped by the user, 9 no console output for\n"
 		"--stall-timeout, 1 internal error.\n");
@@ -93,6 +105,8 @@ static int parse_options(int argc, char **argv, struct boot_options *o)
 		{ "entry", required_argument, NULL, 'e' },    { "quiet", no_argument, NULL, 'q' },
 		{ "disk", required_argument, NULL, 'd' },    { "stall-timeout", required_argument, NULL, 's' },
 		{ "firmware", no_argument, NULL, 'f' },       { "idle-exit", required_argument, NULL, 'I' },
+		{ "net", required_argument, NULL, 'n' },     { "net-cache", required_argument, NULL, 'c' },
+		{ "net-manifest", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },           { 0, 0, 0, 0 },
 	};
 	memset(o, 0, sizeof(*o));
@@ -115,6 +129,22 @@ static int parse_options(int argc, char **argv, struct boot_options *o)
 				return -1;
 			}
 			o->disk_specs[o->ndisks++] = optarg;
+			break;
+		case 'n':
+			if (strcmp(optarg, "user") && strcmp(optarg, "hermetic")) {
+				diag_error("--net '%s': expected user or hermetic", optarg);
+				return -1;
+			}
+			o->net = optarg;
+			o->net_mode = strcmp(optarg, "hermetic") ? NET_ONLINE : NET_HERMETIC;
+			break;
+		case 'c': o->net_cache = optarg; break;
+		case 'M':
+			if (o->nmanifests == MAX_MANIFESTS) {
+				diag_error("--net-manifest '%s': at most %d manifests", optarg, MAX_MANIFESTS);
+				return -1;
+			}
+			o->net_manifests[o->nmanifests++] = optarg;
 			break;
 		case 'h': usage(stdout); return 1;
 		case 'm':
@@ -168,6 +198,23 @@ static int parse_options(int argc, char **argv, struct boot_options *o)
 		diag_error("unexpected argument '%s' (lbvm boot --help lists the options)", argv[optind]);
 		return -1;
 	}
+	if ((o->net_cache || o->nmanifests) && !o->net) {
+		diag_error("%s needs --net user or --net hermetic", o->net_cache ? "--net-cache" : "--net-manifest");
+		return -1;
+	}
+	if (o->net_cache && !o->nmanifests) {
+		diag_error("--net-cache needs at least one --net-manifest FILE: the hashes the cache's files must have");
+		return -1;
+	}
+	if (o->nmanifests && !o->net_cache) {
+		diag_error("--net-manifest needs --net-cache DIR: the directory of verified distfiles to serve");
+		return -1;
+	}
+	if (o->net && o->net_mode == NET_HERMETIC && !o->net_cache) {
+		diag_error("--net hermetic serves the verified cache to the guest: --net-cache DIR and --net-manifest "
+			   "FILE are required");
+		return -1;
+	}
 	if (o->firmware)
 		return check_firmware_options(o);
 	if (!o->kernel) {
@@ -177,6 +224,64 @@ static int parse_options(int argc, char **argv, struct boot_options *o)
 	if (!o->append)
 		o->append = "console=ttyS0";
 	return 0;
+}
+
+/* The mirror's cache directory and the manifests its files are checked against. 0, or -1 with the line
+ * printed. */
+static int load_net_inputs(const struct boot_options *o, struct manifest *man)
+{
+	struct stat st;
+	if (stat(o->net_cache, &st) < 0) {
+		diag_error("--net-cache '%s': %s", o->net_cache, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		diag_error("--net-cache '%s': not a directory", o->net_cache);
+		return -1;
+	}
+	for (unsigned i = 0; i < o->nmanifests; i++) {
+		struct error merr = { 0 };
+		if (manifest_load(man, o->net_manifests[i], &merr) < 0) {
+			diag_error("--net-manifest: %s", merr.msg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Each request the mirror finished: into the serial log; refusals also on stderr, as they happen. */
+static void on_fetch(void *ctx, const struct mirror_record *r)
+{
+	struct session *s = ctx;
+	char line[512];
+	snprintf(line, sizeof(line), "[lbvm] mirror: %s%.200s: %s, %llu bytes", r->head ? "HEAD " : "", r->name,
+		 mirror_verdict_name(r->verdict), (unsigned long long)r->bytes);
+	session_log_line(s, line);
+	if (r->verdict != MIRROR_SERVED)
+		diag_warn("mirror: refused %s'%.200s': %s (HTTP %d)", r->head ? "HEAD " : "", r->name,
+			  mirror_verdict_name(r->verdict), r->status);
+}
+
+/* One line: what the mirror served and refused over the run. */
+static void report_net(struct session *s, const struct boot_options *o)
+{
+	struct net *n = session_net(s);
+	if (!n || !o->net_cache)
+		return;
+	struct mirror_record *recs;
+	size_t count = net_fetch_records(n, &recs), served = 0, refused = 0;
+	unsigned long long bytes = 0;
+	for (size_t i = 0; i < count; i++) {
+		if (recs[i].verdict == MIRROR_SERVED && !recs[i].head) {
+			served++;
+			bytes += recs[i].bytes;
+		} else if (recs[i].verdict != MIRROR_SERVED) {
+			refused++;
+		}
+	}
+	mirror_records_free(recs, count);
+	diag_info("network (%s): the mirror served %zu file(s), %llu bytes; refused %zu request(s); %llu probe(s)",
+		  net_mode_name(o->net_mode), served, bytes, refused, (unsigned long long)net_probes(n));
 }
 
 /* Open and lock every --disk; on failure print the one line and return -1 (nothing stays open). */
@@ -220,8 +325,17 @@ static void on_idle(void *ctx, double idle_s)
 
 /* The machine for the options, the guest placed in it (a kernel, or the firmware when `in` is NULL), run
  * to its end. Returns the exit status. */
-static int run(const struct boot_options *o, struct boot_inputs *in, int64_t epoch, struct disk_image **disks)
+static int run(const struct boot_options *o, struct boot_inputs *in, int64_t epoch, struct disk_image **disks,
+	       const struct manifest *man)
 {
+	static struct session s;
+	struct net_options net = {
+		.mode = o->net_mode,
+		.cache_dir = o->net_cache,
+		.manifest = o->net_cache ? man : NULL,
+		.on_fetch = on_fetch,
+		.ctx = &s,
+	};
 	struct session_options so = {
 		.timeout = o->timeout,
 		.stall_timeout = o->stall_timeout,
@@ -232,8 +346,8 @@ static int run(const struct boot_options *o, struct boot_inputs *in, int64_t epo
 		.first_stage = o->firmware ? "firmware and boot loader" : NULL,
 		.idle_after = o->idle_exit,
 		.on_idle = on_idle,
+		.net = o->net ? &net : NULL,
 	};
-	static struct session s;
 	so.ctx = &s;
 	struct error err = { 0 };
 	if (session_open(&s, &so, &err) < 0) {
@@ -254,6 +368,7 @@ static int run(const struct boot_options *o, struct boot_inputs *in, int64_t epo
 		status = error_exit_status(&err);
 	} else {
 		status = session_report(&s, session_run(&s));
+		report_net(&s, o);
 	}
 	int rc = session_close(&s);
 	if (rc < 0 && o->serial_log) {
@@ -279,28 +394,38 @@ int cmd_boot(int argc, char **argv)
 	}
 	static struct boot_inputs in;
 	struct error err = { 0 };
+	static struct manifest man;
+	manifest_init(&man);
+	if (opt.net_cache && load_net_inputs(&opt, &man) < 0) {
+		manifest_free(&man);
+		return EXIT_USAGE;
+	}
 	if (opt.firmware) {
 		struct disk_image *disks[MAX_DISKS] = { 0 };
-		if (open_disks(&opt, disks) < 0)
-			return EXIT_USAGE;
-		int status = check_boot_sector(&opt, disks[0]) < 0 ? EXIT_USAGE : run(&opt, NULL, epoch, disks);
+		int status = EXIT_USAGE;
+		if (open_disks(&opt, disks) == 0 && check_boot_sector(&opt, disks[0]) == 0)
+			status = run(&opt, NULL, epoch, disks, &man);
 		for (unsigned i = 0; i < opt.ndisks; i++)
 			disk_image_close(disks[i]);
+		manifest_free(&man);
 		return status;
 	}
 	if (boot_inputs_load(&in, opt.kernel, opt.initrd, opt.ram, opt.append, opt.entry, &err) < 0) {
 		diag_error("%s", err.msg);
 		boot_inputs_free(&in);
+		manifest_free(&man);
 		return error_exit_status(&err);
 	}
 	struct disk_image *disks[MAX_DISKS] = { 0 };
 	if (open_disks(&opt, disks) < 0) {
+		manifest_free(&man);
 		boot_inputs_free(&in);
 		return EXIT_USAGE;
 	}
-	int status = run(&opt, &in, epoch, disks);
+	int status = run(&opt, &in, epoch, disks, &man);
 	for (unsigned i = 0; i < opt.ndisks; i++)
 		disk_image_close(disks[i]);
+	manifest_free(&man);
 	boot_inputs_free(&in);
 	return status;
 }

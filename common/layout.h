@@ -12,6 +12,8 @@
  *   0x000f_0000  legacy BIOS area (reserved in e820): empty, or with --firmware lbvm's firmware (64 KiB)
  *   0x0010_0000  protected-mode kernel (bzImage payload), then free RAM; initrd at the top of low RAM
  *   0xc000_0000  32-bit PCI hole: PCI MMIO window, IOAPIC, LAPIC, KVM's TSS; RAM resumes at 4 GiB
+ *
+ * Also here: the I/O ports and interrupt lines, and the guest-visible addresses of the user-mode network.
  */
 #ifndef LBVM_COMMON_LAYOUT_H
 #define LBVM_COMMON_LAYOUT_H
@@ -91,6 +93,8 @@
 #define LAYOUT_PORT_IDE_CMD      0x1f0  /* primary IDE channel, command block 0x1f0..0x1f7 (--firmware) */
 #define LAYOUT_PORT_IDE_CTL      0x3f6  /* its device control / alternate status register */
 #define LAYOUT_PORT_FW           0xfa0  /* the firmware's line to lbvm: +0 INT 13h call, +1 event */
+#define LAYOUT_PCI_IO            0xc000 /* I/O BARs are placed from here ... */
+#define LAYOUT_PCI_IO_END        0xc800 /* ... up to here (inside the DSDT's I/O window 0xd00..0xffff) */
 
 /* Interrupt lines (ISA IRQ n is IOAPIC pin n, as KVM's default routing has it). */
 #define LAYOUT_IRQ_COM1          4
@@ -115,5 +119,15 @@ _Static_assert(LAYOUT_ACPI + LAYOUT_ACPI_SIZE <= LAYOUT_FIRMWARE, "ACPI area bel
 _Static_assert(LAYOUT_FW_TABLES >= LAYOUT_FIRMWARE && LAYOUT_FW_TABLES < LAYOUT_FIRMWARE + LAYOUT_FIRMWARE_SIZE,
 	       "the firmware's tables inside its image");
 #endif
+/* The user-mode network behind the NIC (--net): QEMU's `-nic user` address plan. IPv4 addresses as host-order
+ * numbers; the mirror is lbvm's own HTTP mirror of verified distfiles. */
+#define LAYOUT_NET_NETWORK       UINT32_C(0x0a000200) /* 10.0.2.0/24 */
+#define LAYOUT_NET_NETMASK       UINT32_C(0xffffff00) /* 255.255.255.0 */
+#define LAYOUT_NET_HOST          UINT32_C(0x0a000202) /* 10.0.2.2: gateway, DHCP server; host loopback online */
+#define LAYOUT_NET_DNS           UINT32_C(0x0a000203) /* 10.0.2.3: DNS server */
+#define LAYOUT_NET_MIRROR        UINT32_C(0x0a000204) /* 10.0.2.4: lbvm's distfile mirror */
+#define LAYOUT_NET_MIRROR_PORT   80                   /* ... serving HTTP here */
+#define LAYOUT_NET_GUEST         UINT32_C(0x0a00020f) /* 10.0.2.15: the address DHCP gives the guest */
+#define LAYOUT_NET_GUEST_MAC     { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 } /* the NIC's EEPROM MAC address */
 
 #endif

@@ -8,10 +8,13 @@
 #include <pthread.h>
 #include <seccomp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -25,6 +28,9 @@ static const char *const kind_names[SANDBOX_KIND_COUNT] = {
 	[SANDBOX_CONSOLE_IN] = "console-in",
 	[SANDBOX_WATCHDOG] = "watchdog",
 	[SANDBOX_CONSOLE_OUT] = "console-out",
+	[SANDBOX_NET] = "net",
+	[SANDBOX_NET_ONLINE] = "net-online",
+	[SANDBOX_MIRROR] = "mirror",
 };
 
 /* Names for the SIGSYS report, resolved before any filter exists: the handler may not allocate. */
@@ -256,6 +262,77 @@ static int console_out_rules(scmp_filter_ctx ctx, const struct sandbox_fds *fds)
 	return allow_on_fds(ctx, SCMP_SYS(write), fds->write_fds, fds->nwrite);
 }
 
+/* A socket of this domain and type (SOCK_CLOEXEC/SOCK_NONBLOCK may be added), any protocol. */
+static int allow_socket(scmp_filter_ctx ctx, int domain, int type)
+{
+	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2, arg_eq(0, (scmp_datum_t)domain),
+				arg_masked_eq(1, ~(scmp_datum_t)(SOCK_CLOEXEC | SOCK_NONBLOCK) & 0xffffffffu,
+					      (scmp_datum_t)type));
+}
+
+/* The user-mode network's thread (net/slirp_net.c): libslirp's poll loop over its own sockets, the wake-up
+ * eventfd (read, and written by slirp's notify), frames into the card (guest memory, and KVM_IRQ_LINE on
+ * the VM for the card's interrupt). Socket descriptors come and go with the guest's connections, so the
+ * calls on them cannot name a descriptor; what bounds them is which sockets may exist at all:
+ *   hermetic: one kind, AF_UNIX stream, which slirp connects to the mirror's socket (slirp_add_unix);
+ *   online:   also AF_INET/AF_INET6 stream and datagram (TCP, UDP, ICMP echo through IPPROTO_ICMP
+ *             datagram sockets), and stat() of a path: slirp checks /etc/resolv.conf for changes before
+ *             it forwards a DNS query. It never opens the file inside the sandbox: slirp_net reads it
+ *             once before the thread confines itself (a changed file is not read again). */
+static int net_rules(scmp_filter_ctx ctx, const struct sandbox_fds *fds, bool online)
+{
+	static const int plain[] = { SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(read), SCMP_SYS(readv),
+				     SCMP_SYS(recvfrom), SCMP_SYS(sendto), SCMP_SYS(connect), SCMP_SYS(shutdown),
+				     SCMP_SYS(close), SCMP_SYS(setsockopt), SCMP_SYS(getsockopt),
+				     SCMP_SYS(getsockname), SCMP_SYS(getpeername) };
+	int rc = allow_list(ctx, plain, sizeof(plain) / sizeof(plain[0]));
+	static const int fcntl_cmds[] = { F_GETFL, F_SETFL, F_GETFD, F_SETFD };
+	for (size_t i = 0; !rc && i < sizeof(fcntl_cmds) / sizeof(fcntl_cmds[0]); i++)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1, arg_eq(1, (scmp_datum_t)fcntl_cmds[i]));
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, arg_eq(1, FIONREAD));
+	if (!rc)
+		rc = allow_fd_request(ctx, SCMP_SYS(ioctl), fds->vm_fd, KVM_IRQ_LINE);
+	if (!rc)
+		rc = allow_on_fds(ctx, SCMP_SYS(write), fds->write_fds, fds->nwrite);
+	if (!rc)
+		rc = allow_socket(ctx, AF_UNIX, SOCK_STREAM);
+	if (online) {
+		static const int domains[] = { AF_INET, AF_INET6 }, types[] = { SOCK_STREAM, SOCK_DGRAM };
+		for (size_t d = 0; !rc && d < 2; d++)
+			for (size_t t = 0; !rc && t < 2; t++)
+				rc = allow_socket(ctx, domains[d], types[t]);
+		if (!rc)
+			rc = allow(ctx, SCMP_SYS(newfstatat));
+		if (!rc)
+			rc = allow(ctx, SCMP_SYS(stat));
+	}
+	return rc;
+}
+
+/* The mirror's thread (net/mirror.c): the connections slirp forwards (accepted on its listening socket,
+ * read, written, shut down), and the cache's files: openat only relative to the cache directory, read-only,
+ * no symbolic link followed; fstat, read and pread on what it opened. It records each request through
+ * the caller's callback: the serial log's ring (memory) and stderr. */
+static int mirror_rules(scmp_filter_ctx ctx, const struct sandbox_fds *fds)
+{
+	static const int plain[] = { SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(read), SCMP_SYS(pread64),
+				     SCMP_SYS(recvfrom), SCMP_SYS(sendto), SCMP_SYS(shutdown), SCMP_SYS(close),
+				     SCMP_SYS(fstat) };
+	int rc = allow_list(ctx, plain, sizeof(plain) / sizeof(plain[0]));
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(newfstatat), 1, arg_eq(3, AT_EMPTY_PATH));
+	if (!rc && fds->listen_fd >= 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(accept4), 1,
+				      arg_eq(0, (scmp_datum_t)fds->listen_fd));
+	if (!rc && fds->dir_fd >= 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 2, arg_eq(0, (scmp_datum_t)fds->dir_fd),
+				      arg_eq(2, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+	if (!rc)
+		rc = allow_on_fds(ctx, SCMP_SYS(write), fds->write_fds, fds->nwrite);
+	return rc;
+}
+
 /* LBVM_TEST_FORBIDDEN_SYSCALL=KIND: the thread that just entered KIND's sandbox breaks it. */
 static void test_hook(enum sandbox_kind kind)
 {
@@ -290,6 +367,9 @@ int sandbox_enter(enum sandbox_kind kind, const struct sandbox_fds *fds, struct 
 		case SANDBOX_CONSOLE_IN: rc = console_in_rules(ctx, fds); break;
 		case SANDBOX_WATCHDOG: rc = watchdog_rules(ctx); break;
 		case SANDBOX_CONSOLE_OUT: rc = console_out_rules(ctx, fds); break;
+		case SANDBOX_NET: rc = net_rules(ctx, fds, false); break;
+		case SANDBOX_NET_ONLINE: rc = net_rules(ctx, fds, true); break;
+		case SANDBOX_MIRROR: rc = mirror_rules(ctx, fds); break;
 		case SANDBOX_KIND_COUNT: rc = -EINVAL; break;
 		}
 	}

@@ -15,6 +15,9 @@ enum sandbox_kind {
 	SANDBOX_CONSOLE_IN,   /* stdin into the UART */
 	SANDBOX_WATCHDOG,     /* timeouts, stop signals, the panic grace period */
 	SANDBOX_CONSOLE_OUT,  /* one writer of guest console output (serial log or stdout) */
+	SANDBOX_NET,          /* --net hermetic: the user-mode network (libslirp); its only socket is the mirror's */
+	SANDBOX_NET_ONLINE,   /* --net user: the same with sockets to the outside */
+	SANDBOX_MIRROR,       /* lbvm's distfile mirror: the cache's files, the connections slirp hands it */
 	SANDBOX_KIND_COUNT,
 };
 
@@ -28,7 +31,9 @@ struct sandbox_fds {
 	unsigned nread;
 	int disk_fds[SANDBOX_MAX_FDS];  /* vCPU: disk images, for pread/pwrite(v)/fdatasync */
 	unsigned ndisks;
-	int vcpu_fd, vm_fd;             /* vCPU: KVM_RUN on the first, KVM_IRQ_LINE on the second */
+	int vcpu_fd, vm_fd;             /* vCPU: KVM_RUN on the first, KVM_IRQ_LINE on the second (also net) */
+	int dir_fd;                     /* mirror: the cache directory, the only place openat may look */
+	int listen_fd;                  /* mirror: the socket accept4 may take connections from */
 };
 
 /* The test hook: with LBVM_TEST_FORBIDDEN_SYSCALL set to a kind's name ("vcpu", "console-in", ...), a

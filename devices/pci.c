@@ -24,6 +24,9 @@
 
 #define BAR_MEM_MASK      UINT32_C(0xfffffff0) /* low 4 bits: memory, 32-bit, not prefetchable = 0 */
 #define BAR_MIN_SIZE      16u
+#define BAR_IO_MASK       UINT32_C(0xfffffffc)
+#define BAR_IO_SPACE      UINT32_C(0x1)        /* bit 0 of an I/O BAR */
+#define BAR_IO_MIN_SIZE   4u
 #define COMMAND_WRITABLE  (PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_OFF | \
 			   0x0040 /* parity */ | 0x0100 /* SERR# */)
 #define CACHE_LINE_SIZE   0x0c
@@ -90,8 +93,18 @@ static void intx_update(struct pci_device *dev)
 
 void pci_device_set_intx(struct pci_device *dev, int level)
 {
+	pthread_mutex_lock(&dev->host->lock);
 	dev->intx_level = level != 0;
 	intx_update(dev);
+	pthread_mutex_unlock(&dev->host->lock);
+}
+
+bool pci_device_bus_master(const struct pci_device *dev)
+{
+	pthread_mutex_lock(&dev->host->lock);
+	bool on = cfg_get16(dev->cfg, PCI_COMMAND) & PCI_COMMAND_MASTER;
+	pthread_mutex_unlock(&dev->host->lock);
+	return on;
 }
 
 /* ---- configuration space --------------------------------------------------------------------- */
@@ -131,8 +144,10 @@ void pci_host_io_read(void *opaque, uint64_t offset, void *data, unsigned size)
 		unsigned reg = CONFIG_REG(host->config_address) + (unsigned)(offset - PORT_DATA);
 		if (dev) {
 			v = 0;
+			pthread_mutex_lock(&host->lock); /* STATUS changes with INTx, from any thread */
 			for (unsigned i = 0; i < size && i < 4; i++)
 				v |= (uint32_t)(reg + i < PCI_CONFIG_SIZE ? dev->cfg[reg + i] : 0xff) << (8 * i);
+			pthread_mutex_unlock(&host->lock);
 		}
 	}
 	memset(data, 0xff, size);
@@ -159,35 +174,39 @@ void pci_host_io_write(void *opaque, uint64_t offset, const void *data, unsigned
 	unsigned reg = CONFIG_REG(host->config_address) + (unsigned)(offset - PORT_DATA);
 	/* An access may not cross the dword: clip to what is left of it. */
 	unsigned room = 4 - (unsigned)(offset - PORT_DATA);
+	pthread_mutex_lock(&host->lock);
 	config_write(dev, reg, v, size < room ? size : room);
+	pthread_mutex_unlock(&host->lock);
 }
 
-/* ---- MMIO window ---------------------------------------------------------------------------- */
+/* ---- MMIO and I/O windows ------------------------------------------------------------------- */
 
-bool pci_device_bus_master(const struct pci_device *dev)
+static bool bar_is_io(const struct pci_device *dev, unsigned bar)
 {
-	return (cfg_get16(dev->cfg, PCI_COMMAND) & PCI_COMMAND_MASTER) != 0;
+	return dev->info.io_bars & (1u << bar);
 }
 
 uint64_t pci_device_bar_addr(const struct pci_device *dev, unsigned bar)
 {
 	if (bar >= PCI_NUM_BARS || !dev->info.bar_size[bar])
 		return 0;
-	return cfg_get32(dev->cfg, PCI_BAR0 + 4 * bar) & BAR_MEM_MASK;
+	return cfg_get32(dev->cfg, PCI_BAR0 + 4 * bar) & (bar_is_io(dev, bar) ? BAR_IO_MASK : BAR_MEM_MASK);
 }
 
-/* The device and BAR that decode [addr, addr+size) now, or NULL. */
-static struct pci_device *decode(const struct pci_host *host, uint64_t addr, unsigned size, unsigned *bar,
+/* The device and BAR of the given space (memory or I/O) that decode [addr, addr+size) now, or NULL. */
+static struct pci_device *decode(const struct pci_host *host, bool io, uint64_t addr, unsigned size, unsigned *bar,
 				 uint64_t *off)
 {
+	uint16_t enable = io ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY;
 	for (unsigned s = 0; s < PCI_SLOTS; s++) {
 		struct pci_device *dev = host->slots[s];
-		if (!dev || !(cfg_get16(dev->cfg, PCI_COMMAND) & PCI_COMMAND_MEMORY))
+		if (!dev || !(cfg_get16(dev->cfg, PCI_COMMAND) & enable))
 			continue;
 		for (unsigned b = 0; b < PCI_NUM_BARS; b++) {
 			uint64_t len = dev->info.bar_size[b];
 			uint64_t base = pci_device_bar_addr(dev, b);
-			if (!len || addr < base || addr - base >= len || size > len - (addr - base))
+			if (!len || bar_is_io(dev, b) != io || addr < base || addr - base >= len ||
+			    size > len - (addr - base))
 				continue;
 			*bar = b;
 			*off = addr - base;
@@ -202,7 +221,7 @@ void pci_host_mmio_read(void *opaque, uint64_t offset, void *data, unsigned size
 	struct pci_host *host = opaque;
 	unsigned bar;
 	uint64_t off;
-	struct pci_device *dev = decode(host, LAYOUT_PCI_MMIO + offset, size, &bar, &off);
+	struct pci_device *dev = decode(host, false, LAYOUT_PCI_MMIO + offset, size, &bar, &off);
 	if (!dev || !dev->info.read) {
 		memset(data, 0xff, size);
 		return;
@@ -215,7 +234,30 @@ void pci_host_mmio_write(void *opaque, uint64_t offset, const void *data, unsign
 	struct pci_host *host = opaque;
 	unsigned bar;
 	uint64_t off;
-	struct pci_device *dev = decode(host, LAYOUT_PCI_MMIO + offset, size, &bar, &off);
+	struct pci_device *dev = decode(host, false, LAYOUT_PCI_MMIO + offset, size, &bar, &off);
+	if (dev && dev->info.write)
+		dev->info.write(dev->info.opaque, bar, off, data, size);
+}
+
+void pci_host_iobar_read(void *opaque, uint64_t offset, void *data, unsigned size)
+{
+	struct pci_host *host = opaque;
+	unsigned bar;
+	uint64_t off;
+	struct pci_device *dev = decode(host, true, LAYOUT_PCI_IO + offset, size, &bar, &off);
+	if (!dev || !dev->info.read) {
+		memset(data, 0xff, size);
+		return;
+	}
+	dev->info.read(dev->info.opaque, bar, off, data, size);
+}
+
+void pci_host_iobar_write(void *opaque, uint64_t offset, const void *data, unsigned size)
+{
+	struct pci_host *host = opaque;
+	unsigned bar;
+	uint64_t off;
+	struct pci_device *dev = decode(host, true, LAYOUT_PCI_IO + offset, size, &bar, &off);
 	if (dev && dev->info.write)
 		dev->info.write(dev->info.opaque, bar, off, data, size);
 }
@@ -224,21 +266,24 @@ void pci_host_mmio_write(void *opaque, uint64_t offset, const void *data, unsign
 
 static int place_bars(struct pci_host *host, struct pci_device *dev)
 {
-	uint64_t next = host->next_mmio;
+	uint64_t next_mem = host->next_mmio, next_io = host->next_io;
 	for (unsigned b = 0; b < PCI_NUM_BARS; b++) {
 		uint32_t len = dev->info.bar_size[b];
 		if (!len)
 			continue;
-		if (!is_pow2(len) || len < BAR_MIN_SIZE)
+		bool io = bar_is_io(dev, b);
+		if (!is_pow2(len) || len < (io ? BAR_IO_MIN_SIZE : BAR_MIN_SIZE))
 			return -EINVAL;
-		uint64_t base = (next + len - 1) & ~(uint64_t)(len - 1);
-		if (base > LAYOUT_PCI_MMIO_END || len > LAYOUT_PCI_MMIO_END - base)
+		uint64_t *next = io ? &next_io : &next_mem, end = io ? LAYOUT_PCI_IO_END : LAYOUT_PCI_MMIO_END;
+		uint64_t base = (*next + len - 1) & ~(uint64_t)(len - 1);
+		if (base > end || len > end - base)
 			return -ENOSPC;
-		cfg_put32(dev->cfg, PCI_BAR0 + 4 * b, (uint32_t)base);
-		cfg_put32(dev->wmask, PCI_BAR0 + 4 * b, ~(len - 1) & BAR_MEM_MASK);
-		next = base + len;
+		cfg_put32(dev->cfg, PCI_BAR0 + 4 * b, (uint32_t)base | (io ? BAR_IO_SPACE : 0));
+		cfg_put32(dev->wmask, PCI_BAR0 + 4 * b, ~(len - 1) & (io ? BAR_IO_MASK : BAR_MEM_MASK));
+		*next = base + len;
 	}
-	host->next_mmio = next;
+	host->next_mmio = next_mem;
+	host->next_io = next_io;
 	return 0;
 }
 
@@ -265,17 +310,17 @@ static int add_device(struct pci_host *host, unsigned slot, const struct pci_dev
 		dev->cfg[PCI_INT_PIN] = info->int_pin;
 		dev->cfg[PCI_INT_LINE] = (uint8_t)dev->gsi; /* what firmware would have written */
 	}
-	uint64_t saved_next = host->next_mmio;
 	int err = place_bars(host, dev);
 	if (err) {
-		host->next_mmio = saved_next;
 		free(dev);
 		return err;
 	}
-	/* Like firmware: memory decode on for a device that has BARs, so Linux keeps the placement. */
+	/* Like firmware: decoding on for the spaces a device has BARs in, so Linux keeps the placement. */
+	uint16_t command = 0;
 	for (unsigned b = 0; b < PCI_NUM_BARS; b++)
 		if (info->bar_size[b])
-			cfg_put16(dev->cfg, PCI_COMMAND, PCI_COMMAND_MEMORY);
+			command |= bar_is_io(dev, b) ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY;
+	cfg_put16(dev->cfg, PCI_COMMAND, command);
 	memcpy(dev->initial, dev->cfg, sizeof(dev->cfg));
 	host->slots[slot] = dev;
 	if (out)
@@ -298,16 +343,23 @@ int pci_host_init(struct pci_host *host, struct bus *io, struct bus *mmio, struc
 	host->mmio = mmio;
 	host->intx = intx;
 	host->next_mmio = LAYOUT_PCI_MMIO;
+	host->next_io = LAYOUT_PCI_IO;
+	pthread_mutex_init(&host->lock, NULL);
 	const struct pci_device_info bridge = {
 		.vendor = BRIDGE_VENDOR, .device = BRIDGE_DEVICE, .class_code = BRIDGE_CLASS, .name = "host bridge",
 	};
 	int err = add_device(host, 0, &bridge, NULL);
-	if (err)
+	if (err) {
+		pthread_mutex_destroy(&host->lock);
 		return err;
+	}
 	err = bus_add(io, LAYOUT_PORT_PCI_CONFIG, 8, pci_host_io_read, pci_host_io_write, host, "pci-conf1");
 	if (!err)
 		err = bus_add(mmio, LAYOUT_PCI_MMIO, LAYOUT_PCI_MMIO_END - LAYOUT_PCI_MMIO, pci_host_mmio_read,
 			      pci_host_mmio_write, host, "pci-mmio");
+	if (!err)
+		err = bus_add(io, LAYOUT_PCI_IO, LAYOUT_PCI_IO_END - LAYOUT_PCI_IO, pci_host_iobar_read,
+			      pci_host_iobar_write, host, "pci-io");
 	if (err) {
 		/* bus has no removal: init fails only on a machine wiring mistake, and the caller gives up. */
 		pci_host_destroy(host);
@@ -321,11 +373,13 @@ void pci_host_destroy(struct pci_host *host)
 		free(host->slots[s]);
 		host->slots[s] = NULL;
 	}
+	pthread_mutex_destroy(&host->lock);
 }
 
 void pci_host_reset(struct pci_host *host)
 {
 	host->config_address = 0;
+	pthread_mutex_lock(&host->lock);
 	for (unsigned s = 0; s < PCI_SLOTS; s++) {
 		struct pci_device *dev = host->slots[s];
 		if (!dev)
@@ -333,6 +387,7 @@ void pci_host_reset(struct pci_host *host)
 		memcpy(dev->cfg, dev->initial, sizeof(dev->cfg));
 		intx_update(dev); /* the device keeps its level; INTx disable is off again */
 	}
+	pthread_mutex_unlock(&host->lock);
 }
 
 unsigned pci_intx_gsi(unsigned slot, unsigned pin)

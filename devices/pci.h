@@ -1,14 +1,19 @@
 /* PCI bus 0 behind configuration mechanism #1 (address port 0xcf8, data 0xcfc..0xcff), as Linux finds it
  * with `pci=conf1`. A host bridge sits at 00:00.0; devices register at the next free slot with up to six
- * 32-bit memory BARs. The host claims ONE window on the MMIO bus (LAYOUT_PCI_MMIO..LAYOUT_PCI_MMIO_END)
- * and forwards each access to the BAR that decodes it now, so the guest may move BARs freely.
+ * 32-bit memory or I/O BARs. The host claims ONE window on the MMIO bus (LAYOUT_PCI_MMIO..LAYOUT_PCI_MMIO_END)
+ * and one on the I/O bus (LAYOUT_PCI_IO..LAYOUT_PCI_IO_END) and forwards each access to the BAR that
+ * decodes it now, so the guest may move BARs freely.
  * INTx: slot N's INTx# (x = A..D) is IOAPIC pin LAYOUT_IRQ_PCI_FIRST + (N + x) % 8, level-triggered and
  * shared (pci_intx_gsi; the MP table and ACPI's _PRT say the same).
  * Port 0xcf9, a byte inside the configuration window, is the PC chipset's reset control register: a byte
- * access there goes to the handler the machine attaches (pci_host_attach_port_cf9), as on a PC. */
+ * access there goes to the handler the machine attaches (pci_host_attach_port_cf9), as on a PC.
+ * Threads: configuration space, BAR decoding and MMIO/IO dispatch belong to the vCPU thread; a device may
+ * set its INTx level or ask for its bus-master bit from any thread (the host's lock covers those, and it
+ * is never held while a device's BAR handler runs). */
 #ifndef LBVM_DEVICES_PCI_H
 #define LBVM_DEVICES_PCI_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -54,6 +59,7 @@ struct pci_device_info {
 	uint16_t subsys_vendor, subsys;
 	uint8_t int_pin;          /* 0: no interrupt, PCI_INTA */
 	uint32_t bar_size[PCI_NUM_BARS]; /* 0: absent; else a power of two >= 16: a 32-bit memory BAR */
+	uint8_t io_bars;          /* bit n set: BAR n is an I/O BAR instead (size a power of two >= 4) */
 	pci_bar_read_fn read;
 	pci_bar_write_fn write;
 	void *opaque;
@@ -80,7 +86,9 @@ struct pci_host {
 	uint32_t config_address;          /* port 0xcf8 */
 	struct pci_device *slots[PCI_SLOTS];
 	unsigned pin_count[PCI_INTX_PINS]; /* devices asserting each shared pin */
-	uint64_t next_mmio;               /* where the next BAR is placed */
+	uint64_t next_mmio;               /* where the next memory BAR is placed */
+	uint64_t next_io;                 /* where the next I/O BAR is placed */
+	pthread_mutex_t lock;             /* INTx state, STATUS and COMMAND against other threads */
 	bus_read_fn cf9_read;             /* byte accesses to port 0xcf9, or NULL */
 	bus_write_fn cf9_write;
 	void *cf9_dev;
@@ -100,17 +108,17 @@ void pci_host_destroy(struct pci_host *host);
 /* Restore every device's config space to its registration state (BARs back home, decoding off). */
 void pci_host_reset(struct pci_host *host);
 
-/* Register a device at the next free slot; its BARs get addresses from LAYOUT_PCI_MMIO upward and its
- * Interrupt Line the IOAPIC pin. 0 with *out set, -EINVAL for a bad BAR size, -ENOSPC when the bus or the
- * MMIO window is full, -ENOMEM. The host owns the device. */
+/* Register a device at the next free slot; its BARs get addresses from LAYOUT_PCI_MMIO (LAYOUT_PCI_IO for
+ * I/O BARs) upward and its Interrupt Line the IOAPIC pin. 0 with *out set, -EINVAL for a bad BAR size,
+ * -ENOSPC when the bus or a window is full, -ENOMEM. The host owns the device. */
 int pci_host_register(struct pci_host *host, const struct pci_device_info *info, struct pci_device **out);
 
-/* The device's INTx level (1 asserted). Honours COMMAND.INTX_DISABLE; shared pins are ORed. */
+/* The device's INTx level (1 asserted). Honours COMMAND.INTX_DISABLE; shared pins are ORed. Any thread. */
 void pci_device_set_intx(struct pci_device *dev, int level);
 /* Whether the guest lets the device master the bus (COMMAND.BME): without it a device must not touch
- * guest memory (no DMA, no FIS delivery). */
+ * guest memory (no DMA, no FIS delivery). Any thread. */
 bool pci_device_bus_master(const struct pci_device *dev);
-/* Current guest-physical base of a BAR (as the guest programmed it). */
+/* Current base of a BAR as the guest programmed it: a guest-physical address, or a port for an I/O BAR. */
 uint64_t pci_device_bar_addr(const struct pci_device *dev, unsigned bar);
 
 /* The IOAPIC pin of slot `slot`'s interrupt pin `pin` (PCI_INTA .. PCI_INTA + 3). */
@@ -126,5 +134,7 @@ void pci_host_io_read(void *opaque, uint64_t offset, void *data, unsigned size);
 void pci_host_io_write(void *opaque, uint64_t offset, const void *data, unsigned size);
 void pci_host_mmio_read(void *opaque, uint64_t offset, void *data, unsigned size);
 void pci_host_mmio_write(void *opaque, uint64_t offset, const void *data, unsigned size);
+void pci_host_iobar_read(void *opaque, uint64_t offset, void *data, unsigned size);
+void pci_host_iobar_write(void *opaque, uint64_t offset, const void *data, unsigned size);
 
 #endif

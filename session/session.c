@@ -167,6 +167,7 @@ int session_create_machine(struct session *s, const struct machine_config *cfg, 
 	struct machine_config c = *cfg;
 	c.hooks = (struct machine_hooks){ .console = console_hook, .line = line_hook, .event = event_hook,
 					  .hint = hint_hook, .guest_event = guest_event_hook, .opaque = s };
+	c.nic = s->opt.net != NULL;
 	if (cfg->ndisks > SANDBOX_MAX_FDS) {
 		error_fail_status(err, EXIT_USAGE, -EINVAL, "at most %d disks", SANDBOX_MAX_FDS);
 		return -1;
@@ -174,12 +175,23 @@ int session_create_machine(struct session *s, const struct machine_config *cfg, 
 	if (machine_create(&s->machine, &c, err) < 0)
 		return -1;
 	s->have_machine = true;
-	/* the vCPU thread may touch exactly these: its KVM descriptors, the disks, stderr */
+	if (s->opt.net && net_start(s->opt.net, s->machine.nic, s->machine.kvm.vm_fd, &s->net, err) < 0)
+		return -1;
+	/* the vCPU thread may touch exactly these: its KVM descriptors, the disks, stderr, and with a network
+	 * the eventfd that wakes the network's thread (the card hands it the guest's frames and says when it
+	 * has receive buffers again) */
 	s->vcpu_fds = (struct sandbox_fds){ .write_fds = { STDERR_FILENO }, .nwrite = 1,
 					    .vcpu_fd = s->machine.kvm.vcpu_fd, .vm_fd = s->machine.kvm.vm_fd };
+	if (s->net)
+		s->vcpu_fds.write_fds[s->vcpu_fds.nwrite++] = net_wake_fd(s->net);
 	for (unsigned i = 0; i < cfg->ndisks; i++)
 		s->vcpu_fds.disk_fds[s->vcpu_fds.ndisks++] = cfg->disks[i]->fd;
 	return 0;
+}
+
+struct net *session_net(struct session *s)
+{
+	return s->net;
 }
 
 /* The idle probe: once per idle period, when the console is quiet and every sample found the vCPU idle. */
@@ -328,6 +340,8 @@ int session_report(struct session *s, enum machine_end end)
 
 int session_close(struct session *s)
 {
+	net_stop(s->net); /* it delivers into the card: gone before the machine */
+	s->net = NULL;
 	if (s->have_machine)
 		machine_destroy(&s->machine);
 	s->have_machine = false;

@@ -5,7 +5,8 @@
  * samples the vCPU every SESSION_SAMPLE_S for the machine's own end decisions (vmm/fate.h), and reports
  * an idle guest. No I/O of the user's terminal or pipes is ever done by the vCPU or the watchdog, so a
  * reader that stops reading cannot stop either; every thread the session starts is joined before the
- * machine goes away.
+ * machine goes away. With a network (net/net.h) the machine gets its e1000 card, and the network is
+ * stopped before the machine goes away.
  *
  * Use: session_open, session_create_machine, load the guest into session_machine(), session_run,
  * session_report (or the caller's own report), session_close. */
@@ -18,6 +19,7 @@
 
 #include "common/error.h"
 #include "common/sandbox.h"
+#include "net/net.h"
 #include "session/console_in.h"
 #include "session/console_out.h"
 #include "session/timeline.h"
@@ -47,6 +49,9 @@ struct session_options {
 	double idle_after;
 	void (*on_idle)(void *ctx, double idle_s);
 	void *ctx;
+	/* A network card and the network behind it (the caller's, read by session_create_machine); NULL:
+	 * no network. */
+	const struct net_options *net;
 };
 
 struct session {
@@ -63,12 +68,14 @@ struct session {
 	atomic_bool watchdog_stop;
 	pthread_t vcpu;
 	struct sandbox_fds vcpu_fds;      /* what the vCPU thread's seccomp filter lets it touch */
+	struct net *net;                  /* NULL without a network */
 };
 
 /* Block the stop signals (call before any thread exists), open the serial log, start the output writers
  * and the timeline. 0 or -1 with err filled. */
 int session_open(struct session *s, const struct session_options *o, struct error *err);
-/* Build the machine with the session's console and event hooks (cfg->hooks is ignored). */
+/* Build the machine with the session's console and event hooks (cfg->hooks is ignored) and, when the
+ * options ask for one, its network card with the network started behind it. */
 int session_create_machine(struct session *s, const struct machine_config *cfg, struct error *err);
 /* Run until the machine's end is decided; returns it. Starts and joins stdin forwarding, the watchdog and
  * the vCPU thread; each thread enters its own seccomp sandbox before it does anything else
@@ -78,6 +85,9 @@ enum machine_end session_run(struct session *s);
 int session_report(struct session *s, enum machine_end end);
 /* Tear down the machine, drain the output. 0, or -errno when the serial log could not be written. */
 int session_close(struct session *s);
+
+/* The running network (its mirror's records), or NULL. */
+struct net *session_net(struct session *s);
 
 /* Seconds since session_open. */
 double session_now(struct session *s);

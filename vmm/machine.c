@@ -262,6 +262,12 @@ int machine_create(struct machine *m, const struct machine_config *cfg, struct e
 		machine_destroy(m);
 		return -1;
 	}
+	static const uint8_t mac[6] = LAYOUT_NET_GUEST_MAC;
+	if (cfg->nic && (rc = e1000_create(&m->pci, &m->mem, mac, &m->nic)) < 0) {
+		error_fail_status(err, EXIT_INTERNAL, rc, "cannot add the network card: %s", strerror(-rc));
+		machine_destroy(m);
+		return -1;
+	}
 	return 0;
 }
 
@@ -270,6 +276,8 @@ void machine_destroy(struct machine *m)
 	if (m->ahci)
 		ahci_destroy(m->ahci);
 	m->ahci = NULL;
+	e1000_destroy(m->nic);
+	m->nic = NULL;
 	if (m->pci_ready)
 		pci_host_destroy(&m->pci);
 	m->pci_ready = false;

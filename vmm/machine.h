@@ -1,7 +1,8 @@
 /* One lbvm machine: guest RAM, the KVM VM and vCPU, the I/O-port and MMIO buses with the legacy devices
  * (COM1 16550A for the console, COM2 for lbvm's events, i8042, CMOS RTC, port 92h, ACPI's PM registers and
  * the reset control register, a PCI host bridge; the disks on an AHCI controller, or with the firmware on
- * the IDE channel), and the run loop that serves the vCPU's exits until the run ends.
+ * the IDE channel; when asked, an e1000 network card), and the run loop that serves the vCPU's exits until
+ * the run ends.
  * A machine starts either in a kernel (machine_load: the boot protocol's entry) or in lbvm's firmware
  * (machine_load_firmware: real mode, which boots LBA 0 of the first disk).
  * How it ends is decided once (the first reason wins) and can be requested from any thread. The guest's
@@ -22,6 +23,7 @@
 #include "devices/ahci.h"
 #include "devices/bus.h"
 #include "devices/cmos_rtc.h"
+#include "devices/e1000.h"
 #include "devices/i8042.h"
 #include "devices/ide.h"
 #include "devices/pci.h"
@@ -69,6 +71,7 @@ struct machine {
 	struct fw_service fw;
 	uint64_t ram_size;
 	unsigned ndisks;
+	struct e1000 *nic;           /* NULL without a network card */
 	struct machine_hooks hooks;
 
 	/* vCPU thread only: console lines, COM2 lines, and how the run ends. */
@@ -101,6 +104,7 @@ struct machine_config {
 	struct disk_image **disks;   /* the guest's sda, sdb, ... (stay the caller's) */
 	unsigned ndisks;
 	bool firmware;               /* boot through lbvm's firmware: at most IDE_DRIVES disks, on IDE */
+	bool nic;                    /* an e1000 network card (its backend is attached by the caller) */
 };
 
 /* Build the machine. 0, or -1 with *err filled (exit code and one line for the user). */

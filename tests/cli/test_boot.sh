@@ -73,6 +73,20 @@ expect kernel-or-firmware 2 "--kernel FILE is required (or --firmware" --memory 
 
 if "$LBVM" boot --help | grep -q -- "--firmware"; then echo "PASS boot-help-firmware"; else echo "FAIL boot-help-firmware"; fi
 
+# --net and the mirror's inputs
+mkdir -p "$tmp/cache"
+printf 'f http://upstream.invalid/a.tar 0123 a.tar\n' >"$tmp/bad.manifest"
+printf 'f http://upstream.invalid/a.tar %s a.tar\n' "$(printf x | sha256sum | cut -d' ' -f1)" >"$tmp/good.manifest"
+expect net-mode-garbage 2 "--net 'wifi': expected user or hermetic" --kernel "$K64" --net wifi
+expect net-cache-without-net 2 "--net-cache needs --net" --kernel "$K64" --net-cache "$tmp/cache"
+expect net-manifest-without-cache 2 "--net-manifest needs --net-cache" --kernel "$K64" --net user --net-manifest "$tmp/good.manifest"
+expect net-cache-without-manifest 2 "at least one --net-manifest" --kernel "$K64" --net user --net-cache "$tmp/cache"
+expect net-hermetic-needs-cache 2 "--net hermetic serves the verified cache" --kernel "$K64" --net hermetic
+expect net-cache-missing 2 "--net-cache '$tmp/nope': No such file" --kernel "$K64" --net hermetic --net-cache "$tmp/nope" --net-manifest "$tmp/good.manifest"
+expect net-cache-not-a-directory 2 "not a directory" --kernel "$K64" --net hermetic --net-cache "$tmp/initrd" --net-manifest "$tmp/good.manifest"
+expect net-manifest-missing 2 "--net-manifest: .*nope" --kernel "$K64" --net hermetic --net-cache "$tmp/cache" --net-manifest "$tmp/nope"
+expect net-manifest-malformed 2 "--net-manifest: .*bad.manifest:1" --kernel "$K64" --net user --net-cache "$tmp/cache" --net-manifest "$tmp/bad.manifest"
+
 # disk images are locked (docs/security.md): one image given twice, under another name, is refused ...
 head -c 1048576 /dev/zero >"$tmp/disk.img"
 ln "$tmp/disk.img" "$tmp/disk-link.img"

@@ -21,7 +21,7 @@ cd "$root"
 san="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 # The library, instrumented for coverage and the sanitizers (one compile at a time: shared machines).
 make --no-print-directory BUILD=build/fuzz CC=clang SAN="$san" CFLAGS="-O1 -g" build/fuzz/liblbvm.a
-pkgs="libcurl ext2fs com_err libelf zlib libcrypto libseccomp libarchive json-c"
+pkgs="libcurl ext2fs com_err libelf zlib libcrypto libseccomp libarchive json-c slirp"
 libs="$(pkg-config --libs $pkgs) -lpthread"
 mkdir -p build/fuzz/artifacts
 if [ $# -gt 0 ]; then

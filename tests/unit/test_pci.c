@@ -2,6 +2,7 @@
 #include "check_run.h"
 #include <check.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -285,6 +286,93 @@ START_TEST(bad_registrations)
 }
 END_TEST
 
+/* An I/O BAR (e1000-style: BAR0 memory, BAR1 ports): placed in the I/O window, sized and moved by the
+ * guest, decoded only while COMMAND.IO is on, and never confused with the memory BAR. */
+START_TEST(io_bars)
+{
+	struct fake f = { 0 };
+	struct pci_device_info info = {
+		.vendor = 0x8086, .device = 0x100e, .class_code = 0x020000, .int_pin = PCI_INTA,
+		.read = fake_read, .write = fake_write, .opaque = &f, .name = "nic", .io_bars = 1u << 1,
+	};
+	info.bar_size[0] = 0x20000;
+	info.bar_size[1] = 0x40;
+	struct pci_device *dev = NULL;
+	ck_assert_int_eq(pci_host_register(&host, &info, &dev), 0);
+	ck_assert_uint_eq(cfg_read(1, 0x10, 4), LAYOUT_PCI_MMIO);
+	ck_assert_uint_eq(cfg_read(1, 0x14, 4), LAYOUT_PCI_IO | 1);
+	ck_assert_uint_eq(pci_device_bar_addr(dev, 1), LAYOUT_PCI_IO);
+	ck_assert_uint_eq(cfg_read(1, 4, 2) & (PCI_COMMAND_IO | PCI_COMMAND_MEMORY), PCI_COMMAND_IO | PCI_COMMAND_MEMORY);
+	cfg_write(1, 0x14, 0xffffffffu, 4);
+	ck_assert_uint_eq(cfg_read(1, 0x14, 4), 0xffffffc1u); /* 64 ports, the space bit stays */
+	cfg_write(1, 0x14, LAYOUT_PCI_IO + 0x100, 4);
+	ck_assert_uint_eq(cfg_read(1, 0x14, 4), (LAYOUT_PCI_IO + 0x100) | 1);
+
+	uint32_t v = 0xdeadbeef;
+	ck_assert(bus_write(&io, LAYOUT_PCI_IO + 0x104, &v, 4));
+	ck_assert_uint_eq(f.bar, 1);
+	ck_assert_uint_eq(f.offset, 4);
+	ck_assert_uint_eq(f.value, 0xdeadbeef);
+	ck_assert(bus_read(&io, LAYOUT_PCI_IO + 0x100, &v, 4));
+	ck_assert_uint_eq(v, 0xa0010000u);
+	/* The old place answers nothing, and ports never reach the memory BAR. */
+	unsigned reads = f.reads;
+	ck_assert(bus_read(&io, LAYOUT_PCI_IO, &v, 4));
+	ck_assert_uint_eq(v, 0xffffffffu);
+	ck_assert_uint_eq(f.reads, reads);
+	/* I/O decode off: nothing; memory decode keeps working. */
+	cfg_write(1, 4, PCI_COMMAND_MEMORY, 2);
+	ck_assert(bus_read(&io, LAYOUT_PCI_IO + 0x100, &v, 4));
+	ck_assert_uint_eq(v, 0xffffffffu);
+	ck_assert_uint_eq(f.reads, reads);
+	ck_assert(bus_read(&mmio, LAYOUT_PCI_MMIO + 8, &v, 4));
+	ck_assert_uint_eq(f.bar, 0);
+	ck_assert_uint_eq(f.reads, reads + 1);
+
+	/* Bus mastering is the guest's to grant. */
+	ck_assert(!pci_device_bus_master(dev));
+	cfg_write(1, 4, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 2);
+	ck_assert(pci_device_bus_master(dev));
+
+	/* A too-small I/O BAR is refused; the window fills up. */
+	info.bar_size[1] = 2;
+	ck_assert_int_eq(pci_host_register(&host, &info, NULL), -EINVAL);
+	info.bar_size[0] = 0;
+	info.bar_size[1] = 0x800;
+	ck_assert_int_eq(pci_host_register(&host, &info, NULL), -ENOSPC);
+}
+END_TEST
+
+/* Devices raise INTx from their own threads (a network backend) while the vCPU writes COMMAND. */
+struct toggler {
+	struct pci_device *dev;
+	unsigned rounds;
+};
+
+static void *toggle_intx(void *opaque)
+{
+	struct toggler *t = opaque;
+	for (unsigned i = 0; i < t->rounds; i++)
+		pci_device_set_intx(t->dev, (int)(i & 1));
+	pci_device_set_intx(t->dev, 0);
+	return NULL;
+}
+
+START_TEST(intx_from_another_thread)
+{
+	struct fake f = { 0 };
+	struct toggler t = { .dev = add_fake(&f, 0x10, 0), .rounds = 20000 };
+	pthread_t th;
+	ck_assert_int_eq(pthread_create(&th, NULL, toggle_intx, &t), 0);
+	for (unsigned i = 0; i < 2000; i++)
+		cfg_write(1, 4, PCI_COMMAND_MEMORY | ((i & 1) ? PCI_COMMAND_INTX_OFF : 0), 2);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	cfg_write(1, 4, PCI_COMMAND_MEMORY, 2);
+	ck_assert_int_eq(irqs.level[LAYOUT_IRQ_PCI_FIRST + 1], 0);
+	ck_assert_uint_eq(host.pin_count[1], 0);
+}
+END_TEST
+
 START_TEST(windows_are_claimed_once)
 {
 	struct pci_host other;
@@ -304,6 +392,8 @@ int main(void)
 	tcase_add_test(tc, bar_sizing_and_moves);
 	tcase_add_test(tc, intx_levels_disable_and_sharing);
 	tcase_add_test(tc, bad_registrations);
+	tcase_add_test(tc, io_bars);
+	tcase_add_test(tc, intx_from_another_thread);
 	tcase_add_test(tc, windows_are_claimed_once);
 	suite_add_tcase(s, tc);
 	return check_run(s);

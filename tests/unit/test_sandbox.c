@@ -16,6 +16,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -114,6 +117,7 @@ static struct job job_of(enum sandbox_kind kind, void (*body)(struct job *))
 	j.kind = kind;
 	j.body = body;
 	j.fds.vcpu_fd = j.fds.vm_fd = -1;
+	j.fds.dir_fd = j.fds.listen_fd = -1;
 	j.fd_a = j.fd_b = -1;
 	return j;
 }
@@ -233,6 +237,65 @@ static void wait_for_signals(struct job *j)
 	struct timespec tick = { 0, 1000000 };
 	struct timespec now;
 	if (sigtimedwait(&set, NULL, &tick) != -1 || clock_gettime(CLOCK_MONOTONIC, &now) != 0)
+		j->result = -1;
+}
+
+/* The network's thread: a Unix stream socket, connected (to fd_a's listening socket), written and read;
+ * a poll on it; the card's interrupt on the VM's stand-in descriptor fd_b. */
+static struct sockaddr_un listen_addr;
+
+static void unix_socket_round_trip(struct job *j)
+{
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct pollfd p = { .fd = s, .events = POLLOUT };
+	int flags = fcntl(s, F_GETFL);
+	if (s < 0 || flags < 0 || fcntl(s, F_SETFL, flags | O_NONBLOCK) < 0 ||
+	    (connect(s, (struct sockaddr *)&listen_addr, sizeof(listen_addr)) < 0 && errno != EINPROGRESS) ||
+	    poll(&p, 1, 1000) != 1 || send(s, "x", 1, 0) != 1 || shutdown(s, SHUT_WR) < 0 || close(s) < 0)
+		j->result = -1;
+	struct kvm_irq_level irq = { .irq = 16, .level = 1 };
+	if (syscall(SYS_ioctl, j->fd_b, KVM_IRQ_LINE, &irq) != -1 || errno != ENOTTY)
+		j->result = -1;
+}
+
+static void udp_socket(struct job *j)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || close(s) < 0)
+		j->result = -1;
+}
+
+static void stat_resolv_conf(struct job *j)
+{
+	struct stat st;
+	if (stat("/", &st) < 0)
+		j->result = -1;
+}
+
+/* The mirror: openat under its directory only, read-only, no link followed; accept4 on its socket. */
+static void open_in_dir_a(struct job *j)
+{
+	int fd = openat(j->fd_a, "file", O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
+	char c;
+	if (fd < 0 || fstat(fd, &st) < 0 || pread(fd, &c, 1, 0) != 1 || read(fd, &c, 1) != 1 || close(fd) < 0)
+		j->result = -1;
+}
+
+static void open_in_dir_a_for_writing(struct job *j)
+{
+	openat(j->fd_a, "file", O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+}
+
+static void open_in_dir_b(struct job *j)
+{
+	openat(j->fd_b, "file", O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+}
+
+static void accept_on_b(struct job *j)
+{
+	int fd = accept4(j->fd_b, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd >= 0 || errno != EAGAIN)
 		j->result = -1;
 }
 
@@ -387,6 +450,8 @@ START_TEST(no_kind_opens_execs_maps_code_or_connects)
 	const char *calls[] = { "openat", "execve", "mmap", "socket", "kill" };
 	for (int k = 0; k < SANDBOX_KIND_COUNT; k++) {
 		for (size_t f = 0; f < sizeof(forbidden) / sizeof(forbidden[0]); f++) {
+			if (k == SANDBOX_NET_ONLINE && forbidden[f] == socket_out)
+				continue; /* --net user: its sockets to the outside (net_online_sockets) */
 			struct job j = job_of((enum sandbox_kind)k, forbidden[f]);
 			expect_stopped(&j, calls[f]);
 		}
@@ -510,6 +575,95 @@ START_TEST(watchdog_waits_and_reads_clocks)
 }
 END_TEST
 
+START_TEST(net_reaches_the_mirror_and_nothing_else)
+{
+	char dir[] = "/tmp/lbvm-sandbox-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	listen_addr = (struct sockaddr_un){ .sun_family = AF_UNIX };
+	snprintf(listen_addr.sun_path, sizeof(listen_addr.sun_path), "%s/s", dir);
+	int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(l, 0);
+	ck_assert_int_eq(bind(l, (struct sockaddr *)&listen_addr, sizeof(listen_addr)), 0);
+	ck_assert_int_eq(listen(l, 4), 0);
+	int p[2];
+	ck_assert_int_eq(pipe(p), 0);
+	enum sandbox_kind kinds[] = { SANDBOX_NET, SANDBOX_NET_ONLINE };
+	for (size_t k = 0; k < 2; k++) {
+		struct job j = job_of(kinds[k], unix_socket_round_trip);
+		j.fds.vm_fd = p[1];
+		j.fd_b = p[1];
+		j.fds.read_fds[0] = j.fds.write_fds[0] = p[0];
+		j.fds.nread = j.fds.nwrite = 1;
+		expect_survives(&j);
+		j.fd_b = p[0]; /* KVM_IRQ_LINE on anything but the VM */
+		expect_stopped(&j, "ioctl");
+		j.body = open_a_file;
+		expect_stopped(&j, "openat");
+		j.body = exec_shell;
+		expect_stopped(&j, "execve");
+	}
+	/* hermetic: no socket but a Unix one, no stat of a path */
+	struct job h = job_of(SANDBOX_NET, udp_socket);
+	expect_stopped(&h, "socket");
+	h.body = socket_out;
+	expect_stopped(&h, "socket");
+	h.body = stat_resolv_conf;
+	expect_stopped(&h, "newfstatat");
+	/* online: UDP and TCP out, and stat() of resolv.conf */
+	struct job o = job_of(SANDBOX_NET_ONLINE, udp_socket);
+	expect_survives(&o);
+	o.body = stat_resolv_conf;
+	expect_survives(&o);
+	close(l);
+	unlink(listen_addr.sun_path);
+	rmdir(dir);
+}
+END_TEST
+
+START_TEST(mirror_opens_only_in_its_directory)
+{
+	char dir[] = "/tmp/lbvm-sandbox-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	char path[64];
+	snprintf(path, sizeof(path), "%s/file", dir);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("ab", f);
+	fclose(f);
+	int dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), other = open("/", O_RDONLY | O_DIRECTORY);
+	int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), l2 = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/s", dir);
+	ck_assert_int_eq(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(l, 4), 0);
+	struct job j = job_of(SANDBOX_MIRROR, open_in_dir_a);
+	j.fds.dir_fd = dir_fd;
+	j.fds.listen_fd = l;
+	j.fd_a = dir_fd;
+	j.fd_b = l;
+	expect_survives(&j);
+	j.body = accept_on_b;
+	expect_survives(&j);
+	j.body = open_in_dir_a_for_writing;
+	expect_stopped(&j, "openat");
+	j.fd_b = other;
+	j.body = open_in_dir_b;
+	expect_stopped(&j, "openat");
+	j.fd_b = l2;
+	j.body = accept_on_b;
+	expect_stopped(&j, "accept4");
+	j.body = socket_out;
+	expect_stopped(&j, "socket");
+	close(l);
+	close(l2);
+	close(dir_fd);
+	close(other);
+	unlink(sa.sun_path);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 /* LBVM_TEST_FORBIDDEN_SYSCALL=KIND: the hook the KVM test host uses on a real vCPU thread. */
 START_TEST(the_test_hook_breaks_the_named_kind_only)
 {
@@ -538,6 +692,8 @@ int main(void)
 	tcase_add_test(tc, vcpu_runs_the_firmware_devices);
 	tcase_add_test(tc, console_in_reads_stdin_only);
 	tcase_add_test(tc, watchdog_waits_and_reads_clocks);
+	tcase_add_test(tc, net_reaches_the_mirror_and_nothing_else);
+	tcase_add_test(tc, mirror_opens_only_in_its_directory);
 	tcase_add_test(tc, the_test_hook_breaks_the_named_kind_only);
 	suite_add_tcase(s, tc);
 	return check_run(s);
