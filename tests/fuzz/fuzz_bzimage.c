@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "boot/e820.h"
+#include "boot/acpi.h"
 #include "boot/loader.h"
 #include "common/guest_mem.h"
 #include "common/layout.h"
@@ -121,7 +122,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct mptable_config mp = { .cpu_signature = (uint32_t)ram_size, .npci_irqs = mode % (MPTABLE_MAX_PCI_IRQS + 1) };
 		for (unsigned i = 0; i < mp.npci_irqs; i++)
 			mp.pci_irqs[i] = (struct mptable_pci_irq){ .slot = (uint8_t)i, .pin = 1, .ioapic_pin = (uint8_t)(16 + i % 8) };
-		if (boot_write(&plan, &mem, file, cmdline, &mp) != 0)
+		/* ACPI tables with the same PCI routes as the MP table, as the machine writes them */
+		struct acpi_config acpi = { .slp_typ_s5 = 5, .reset_value = 6, .npci_routes = mp.npci_irqs };
+		for (unsigned i = 0; i < mp.npci_irqs && i < ACPI_MAX_PCI_ROUTES; i++)
+			acpi.pci_routes[i] = (struct acpi_pci_route){ .slot = (uint8_t)i, .pin = 1, .gsi = (uint8_t)(16 + i % 8) };
+		if (acpi.npci_routes > ACPI_MAX_PCI_ROUTES)
+			acpi.npci_routes = ACPI_MAX_PCI_ROUTES;
+		if (boot_write(&plan, &mem, file, cmdline, &mp, &acpi) != 0)
 			abort(); /* a plan for this RAM always fits it */
 	}
 	cmdline[cmdline_len] = 'c';

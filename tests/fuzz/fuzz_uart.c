@@ -27,10 +27,11 @@ static void on_irq(void *opaque, unsigned gsi, int level)
 	irq_level = level;
 }
 
-static void on_tx(void *opaque, uint8_t byte)
+static void on_tx(void *opaque, uint8_t byte, bool interrupt_driven)
 {
 	(void)opaque;
 	(void)byte;
+	(void)interrupt_driven;
 	sent++;
 }
 
