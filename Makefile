@@ -38,7 +38,7 @@ FW_BIN     := $(BUILD)/firmware/bios.bin
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
-FUZZ_SECONDS ?= 25
+FUZZ_SECONDS ?= 10
 
 .PHONY: all clean check deps fixtures run demo unit unit-bins cli-tests host-tests fuzz bench
 
