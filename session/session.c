@@ -246,8 +246,13 @@ static void *watchdog_main(void *opaque)
 				machine_stop(&s->machine, MACHINE_STALL, why);
 			}
 		}
-		/* The machine decides power-off, halt and panic from its own state: sample it. */
-		machine_request_sample(&s->machine);
+		/* The machine decides halt, panic and idleness from its own state: sample it. Each of those
+		 * shows as a silent console (a panic spins after its last line), so a guest that is printing
+		 * is left alone: every sample is a signal that takes the vCPU out of the guest, and under
+		 * nested virtualization those exits are where emulators go wrong. */
+		double quiet_s = (double)(console_out_clock_ns() - atomic_load(&s->out.last_output_ns)) / 1e9;
+		if (quiet_s >= SESSION_SAMPLE_QUIET_S)
+			machine_request_sample(&s->machine);
 		if (s->opt.idle_after > 0)
 			check_idle(s, &idle_reported);
 	}

@@ -2,8 +2,8 @@
  * (session/console_out.h), stdin forwarding (session/console_in.h), the timeline of the run's stages,
  * lbvm's events from the guest's COM2 (into the serial log, never onto stdout), and the watchdog thread
  * that ends the run on --timeout, on --stall-timeout (no console output), on SIGINT, SIGTERM or SIGHUP,
- * samples the vCPU every SESSION_SAMPLE_S for the machine's own end decisions (vmm/fate.h), and reports
- * an idle guest. No I/O of the user's terminal or pipes is ever done by the vCPU or the watchdog, so a
+ * samples the vCPU every SESSION_SAMPLE_S while the console is quiet, for the machine's own end decisions
+ * (vmm/fate.h), and reports an idle guest. No I/O of the user's terminal or pipes is ever done by the vCPU or the watchdog, so a
  * reader that stops reading cannot stop either; every thread the session starts is joined before the
  * machine goes away. With a network (net/net.h) the machine gets its e1000 card, and the network is
  * stopped before the machine goes away.
@@ -26,6 +26,7 @@
 #include "vmm/machine.h"
 
 #define SESSION_SAMPLE_S 0.1 /* the watchdog's tick: a vCPU sample, the timers, the signals */
+#define SESSION_SAMPLE_QUIET_S 0.3 /* the vCPU is sampled only once the console has been quiet this long */
 
 struct session_options {
 	double timeout;           /* seconds from the start, 0 = none */
