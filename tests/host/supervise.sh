@@ -11,7 +11,7 @@
 # Usage: supervise.sh KERNEL INITRD SUITES (tests/host/run.sh prepares KERNEL and INITRD)
 # Environment: HOST_OUT (logs), HOST_TIMEOUT (seconds per boot, default 3000), HOST_STALL (default 150),
 # HOST_QUIET (default 900, above every suite's GUARD), HOST_BUDGET (seconds after which no restart or rerun
-# begins, default 3000), HOST_SMP (emulated CPUs, default 2), HOST_ACCEL (QEMU -accel, default
+# begins, default 3000), HOST_SMP (emulated CPUs, default 2), HOST_MEM (its RAM in MiB, default 8192), HOST_ACCEL (QEMU -accel, default
 # tcg,thread=multi), HOST_CMDLINE (extra outer-kernel parameters), HOST_QEMU (the emulator, default
 # qemu-system-x86_64), HOST_QEMU_ARGS (more emulator options), HOST_RESTARTS (default 3), HOST_SCENARIOS
 # (the suites' scripts), HOST_ALLOW (the allow-list), HOST_POLL (seconds between progress checks).
@@ -25,6 +25,9 @@ stall_s=${HOST_STALL:-150}
 quiet_s=${HOST_QUIET:-900}
 poll_s=${HOST_POLL:-5}
 smp=${HOST_SMP:-2}
+# 8 GiB: guests of up to 2 GiB, their disk images in the host's tmpfs, and the unpacked initramfs; a test
+# host short of memory reclaims and migrates the guests' pages, where the emulated nested paging goes wrong.
+mem_mib=${HOST_MEM:-8192}
 accel=${HOST_ACCEL:-tcg,thread=multi}
 qemu_bin=${HOST_QEMU:-qemu-system-x86_64}
 scenarios=${HOST_SCENARIOS:-$here/scenarios}
@@ -80,7 +83,7 @@ boot() {
 	echo "host: boot $boots of the KVM test host (suites: $1; console log: $alog)"
 	set +e
 	# shellcheck disable=SC2086 # HOST_QEMU_ARGS is a list of words
-	timeout "$timeout_s" "$qemu_bin" ${HOST_QEMU_ARGS:-} -M q35 -cpu max -smp "$smp" -m 4096 -accel "$accel" \
+	timeout "$timeout_s" "$qemu_bin" ${HOST_QEMU_ARGS:-} -M q35 -cpu max -smp "$smp" -m "$mem_mib" -accel "$accel" \
 		-nographic -no-reboot -kernel "$kernel" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 quiet ${HOST_CMDLINE:-} lbvmhost=$1" </dev/null >"$alog" 2>&1 &
 	qemu=$!
