@@ -11,7 +11,8 @@ GUARD=$((BS_TIMEOUT + 60))
 bootstrap_run() {
 	out=$1
 	shift
-	rm -rf "$out.run"
+	# The runs before this one were judged already: their disks and trees only take the host's memory.
+	rm -rf "$WORK"/*.run
 	t0=$(now)
 	timeout -s KILL "$GUARD" "$LBVM" bootstrap --distfiles "$B/distfiles" --offline --memory 1G --disk-size 256M \
 		--kernel "$K32" --run-dir "$out.run" --timeout $BS_TIMEOUT "$@" </dev/null >"$out.log" 2>"$out.err"
@@ -115,6 +116,7 @@ blocked_run() {
 	shift
 	rm -rf "$WORK/$name.run" "$WORK/$name.pid" "$WORK/$name.rc"
 	pidfile=$WORK/$name.pid rcfile=$WORK/$name.rc
+	rm -rf "$WORK"/*.run
 	( "$LBVM" bootstrap --distfiles "$B/distfiles" --offline --memory 1G --disk-size 256M --kernel "$K32" \
 		--run-dir "$WORK/$name.run" --tree "$B/tree-hang" --interactive "$@" </dev/null 2>"$WORK/$name.err" &
 	  echo $! >"$pidfile"; wait $!; echo $? >"$rcfile" ) | sleep 100000 &
