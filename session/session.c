@@ -228,6 +228,7 @@ static void *watchdog_main(void *opaque)
 	stop_signals(&set);
 	const struct timespec tick = { 0, WATCH_TICK_NS };
 	bool idle_reported = false;
+	double last_sample = -1e9;
 	while (!atomic_load(&s->watchdog_stop)) {
 		int sig = sigtimedwait(&set, NULL, &tick);
 		double now = session_now(s);
@@ -251,8 +252,10 @@ static void *watchdog_main(void *opaque)
 		 * is left alone: every sample is a signal that takes the vCPU out of the guest, and under
 		 * nested virtualization those exits are where emulators go wrong. */
 		double quiet_s = (double)(console_out_clock_ns() - atomic_load(&s->out.last_output_ns)) / 1e9;
-		if (quiet_s >= SESSION_SAMPLE_QUIET_S)
+		if (quiet_s >= SESSION_SAMPLE_QUIET_S && now - last_sample >= SESSION_SAMPLE_EVERY_S) {
 			machine_request_sample(&s->machine);
+			last_sample = now;
+		}
 		if (s->opt.idle_after > 0)
 			check_idle(s, &idle_reported);
 	}

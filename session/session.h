@@ -26,7 +26,8 @@
 #include "vmm/machine.h"
 
 #define SESSION_SAMPLE_S 0.1 /* the watchdog's tick: a vCPU sample, the timers, the signals */
-#define SESSION_SAMPLE_QUIET_S 0.3 /* the vCPU is sampled only once the console has been quiet this long */
+#define SESSION_SAMPLE_QUIET_S 0.5 /* the vCPU is sampled only once the console has been quiet this long, */
+#define SESSION_SAMPLE_EVERY_S 0.3 /* ... and then this often */
 
 struct session_options {
 	double timeout;           /* seconds from the start, 0 = none */

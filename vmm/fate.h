@@ -2,7 +2,7 @@
  *
  * Device events end a run at once: the ACPI S5 write (power off), a reset (the reset control register,
  * the i8042's reset line) and a triple fault. Two states of the vCPU end it once they last, seen in
- * samples the watchdog takes every ~100 ms once the console has been quiet for 0.3 s (session/session.c):
+ * samples the watchdog takes every ~0.3 s once the console has been quiet for 0.5 s (session/session.c):
  *   - halted with interrupts off, for FATE_HALT_CONFIRM_S: nothing but a reset can wake it (a halt);
  *   - after the kernel printed a panic, never in user mode and never idle for FATE_PANIC_CONFIRM_S
  *     (Linux's panic() spins in mdelay in ring 0): a panic.
@@ -78,7 +78,7 @@ bool fate_hint_live(const struct fate *f, enum fate_hint h);
  * finds the vCPU in user mode or stopped, and some sample finds it halted with interrupts on at least
  * every IDLE_GAP_S; the samples between may find it in the kernel (timer ticks, kernel threads: on a
  * kernel with a periodic tick under nested virtualization, most of them). */
-#define IDLE_GAP_S 1.0
+#define IDLE_GAP_S 1.5
 
 struct idle_streak {
 	bool on;

@@ -415,8 +415,8 @@ double machine_idle_seconds(const struct machine *m, int64_t now_ns)
 	return since && now_ns > since ? (double)(now_ns - since) / 1e9 : 0;
 }
 
-/* On the vCPU thread, outside KVM_RUN: where the vCPU is (ring, halted, interrupts), for fate and the
- * idle probe. A sample that cannot be read is skipped: the next one comes within ~100 ms. */
+/* On the vCPU thread, after a KVM_RUN that a kick interrupted: where the vCPU is (ring, halted, interrupts),
+ * for fate and the idle probe. A sample that cannot be read is skipped: the next one follows shortly. */
 static void take_sample(struct machine *m)
 {
 	struct kvm_regs regs;
@@ -510,16 +510,17 @@ enum machine_end machine_run(struct machine *m)
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 
 	while (machine_end_reason(m) == MACHINE_RUNNING) {
-		if (atomic_exchange(&m->sample_wanted, false)) {
-			take_sample(m);
-			continue;
-		}
 		if (ioctl(m->kvm.vcpu_fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
-				/* Cleared before the requests are read again: a request made after this still
-				 * finds immediate_exit set, or its flag is seen at the top of the loop. */
+				/* Cleared before the request is read: a request made after this still finds
+				 * immediate_exit set, so the next KVM_RUN comes back here at once. */
 				m->kvm.run->immediate_exit = 0;
 				atomic_thread_fence(memory_order_seq_cst);
+				/* Sampled only here: KVM returns EINTR after it has finished the exit before it
+				 * (a port or MMIO read completes inside the next KVM_RUN), so nothing is half done
+				 * while the registers are read. */
+				if (atomic_exchange(&m->sample_wanted, false))
+					take_sample(m);
 				continue;
 			}
 			char why[128];

@@ -129,7 +129,7 @@ enum machine_end machine_end_reason(const struct machine *m);
 /* The line or reason behind the end ("" while running). */
 const char *machine_end_detail(const struct machine *m);
 /* Ask the vCPU thread to sample its state (CPL, halted, interrupts) at once: the kick makes it leave the
- * guest. Any thread; the watchdog calls it every ~100 ms. */
+ * guest. Any thread; the watchdog calls it every ~0.3 s while the console is quiet. */
 void machine_request_sample(struct machine *m);
 /* How long the samples have shown the vCPU idle (vmm/fate.h, struct idle_streak), in seconds at
  * CLOCK_MONOTONIC time now_ns; 0 when it is not idle. Any thread. */
