@@ -247,12 +247,17 @@ static void *watchdog_main(void *opaque)
 				machine_stop(&s->machine, MACHINE_STALL, why);
 			}
 		}
-		/* The machine decides halt, panic and idleness from its own state: sample it. Each of those
-		 * shows as a silent console (a panic spins after its last line), so a guest that is printing
-		 * is left alone: every sample is a signal that takes the vCPU out of the guest, and under
-		 * nested virtualization those exits are where emulators go wrong. */
+		/* The machine confirms a halt or a panic the kernel announced, and the idle probe sees a
+		 * waiting guest, from samples of the vCPU. Each of those shows as a silent console (a panic
+		 * spins after its last line), and nothing else needs them: every sample is a signal that takes
+		 * the vCPU out of the guest, and under nested virtualization such exits are where emulators
+		 * go wrong (the KVM test host's guests triple-faulted at random while sampled all the time). */
 		double quiet_s = (double)(console_out_clock_ns() - atomic_load(&s->out.last_output_ns)) / 1e9;
-		if (quiet_s >= SESSION_SAMPLE_QUIET_S && now - last_sample >= SESSION_SAMPLE_EVERY_S) {
+		double idle_quiet_s = s->opt.idle_after / 4 > SESSION_IDLE_QUIET_MIN_S ? s->opt.idle_after / 4
+										: SESSION_IDLE_QUIET_MIN_S;
+		bool wanted = (quiet_s >= SESSION_SAMPLE_QUIET_S && machine_hint_live(&s->machine)) ||
+			      (s->opt.idle_after > 0 && quiet_s >= idle_quiet_s);
+		if (wanted && now - last_sample >= SESSION_SAMPLE_EVERY_S) {
 			machine_request_sample(&s->machine);
 			last_sample = now;
 		}

@@ -26,8 +26,12 @@
 #include "vmm/machine.h"
 
 #define SESSION_SAMPLE_S 0.1 /* the watchdog's tick: a vCPU sample, the timers, the signals */
-#define SESSION_SAMPLE_QUIET_S 0.5 /* the vCPU is sampled only once the console has been quiet this long, */
-#define SESSION_SAMPLE_EVERY_S 0.3 /* ... and then this often */
+/* When the vCPU is sampled (every SESSION_SAMPLE_EVERY_S): after the kernel announced an end (a fate hint)
+ * and the console has been quiet SESSION_SAMPLE_QUIET_S; for the idle probe, after a quarter of its period
+ * of quiet (at least SESSION_IDLE_QUIET_MIN_S). Never otherwise: every sample interrupts the guest. */
+#define SESSION_SAMPLE_QUIET_S 0.5
+#define SESSION_SAMPLE_EVERY_S 0.3
+#define SESSION_IDLE_QUIET_MIN_S 2.0
 
 struct session_options {
 	double timeout;           /* seconds from the start, 0 = none */

@@ -2,7 +2,8 @@
  *
  * Device events end a run at once: the ACPI S5 write (power off), a reset (the reset control register,
  * the i8042's reset line) and a triple fault. Two states of the vCPU end it once they last, seen in
- * samples the watchdog takes every ~0.3 s once the console has been quiet for 0.5 s (session/session.c):
+ * samples the watchdog takes every ~0.3 s once a hint (below) or the idle probe needs them and the console
+ * is quiet (session/session.c):
  *   - halted with interrupts off, for FATE_HALT_CONFIRM_S: nothing but a reset can wake it (a halt);
  *   - after the kernel printed a panic, never in user mode and never idle for FATE_PANIC_CONFIRM_S
  *     (Linux's panic() spins in mdelay in ring 0): a panic.

@@ -72,6 +72,7 @@ static void on_console_event(struct machine *m, enum console_event ev, bool from
 	 * never does, and even a hint ends nothing until the machine confirms it. */
 	if (hint >= 0 && from_kernel) {
 		fate_hint(&m->fate, fate_now(m), (enum fate_hint)hint, detail);
+		atomic_store(&m->hint_live, true);
 		if (m->hooks.hint)
 			m->hooks.hint(m->hooks.opaque, (enum fate_hint)hint, detail);
 	}
@@ -208,6 +209,7 @@ int machine_create(struct machine *m, const struct machine_config *cfg, struct e
 	atomic_init(&m->end, MACHINE_RUNNING);
 	pthread_mutex_init(&m->end_lock, NULL);
 	atomic_init(&m->sample_wanted, false);
+	atomic_init(&m->hint_live, false);
 	atomic_init(&m->idle_since_ns, 0);
 	m->start_ns = machine_clock_ns();
 	console_watch_init(&m->watch);
@@ -409,6 +411,11 @@ void machine_request_sample(struct machine *m)
 		pthread_kill(m->vcpu_thread, MACHINE_KICK_SIGNAL);
 }
 
+bool machine_hint_live(const struct machine *m)
+{
+	return atomic_load(&m->hint_live);
+}
+
 double machine_idle_seconds(const struct machine *m, int64_t now_ns)
 {
 	int64_t since = atomic_load(&m->idle_since_ns);
@@ -434,6 +441,10 @@ static void take_sample(struct machine *m)
 	idle_streak_sample(&m->idle, t, state);
 	atomic_store(&m->idle_since_ns, m->idle.on ? m->start_ns + (int64_t)(m->idle.since * 1e9) : 0);
 	decide(m, fate_sample(&m->fate, t, state));
+	bool live = false;
+	for (int h = 0; h < FATE_HINTS; h++)
+		live = live || fate_hint_live(&m->fate, (enum fate_hint)h);
+	atomic_store(&m->hint_live, live);
 }
 
 static void serve_io(struct machine *m)

@@ -83,6 +83,7 @@ struct machine {
 
 	pthread_t vcpu_thread;
 	atomic_bool sample_wanted;   /* the watchdog asks the vCPU thread for a sample of its state */
+	atomic_bool hint_live;       /* some fate hint awaits the samples that confirm or withdraw it */
 	struct idle_streak idle;     /* vCPU thread only */
 	_Atomic int64_t idle_since_ns; /* its start, published for the watchdog; 0 when the guest is not idle */
 	/* How the run ends is decided once, under end_lock: the detail is written before `end` is published
@@ -131,6 +132,8 @@ const char *machine_end_detail(const struct machine *m);
 /* Ask the vCPU thread to sample its state (CPL, halted, interrupts) at once: the kick makes it leave the
  * guest. Any thread; the watchdog calls it every ~0.3 s while the console is quiet. */
 void machine_request_sample(struct machine *m);
+/* Whether the kernel announced an end (a fate hint) that samples must now confirm or withdraw. */
+bool machine_hint_live(const struct machine *m);
 /* How long the samples have shown the vCPU idle (vmm/fate.h, struct idle_streak), in seconds at
  * CLOCK_MONOTONIC time now_ns; 0 when it is not idle. Any thread. */
 double machine_idle_seconds(const struct machine *m, int64_t now_ns);
