@@ -250,8 +250,7 @@ static void *watchdog_main(void *opaque)
 		/* The machine confirms a halt or a panic the kernel announced, and the idle probe sees a
 		 * waiting guest, from samples of the vCPU. Each of those shows as a silent console (a panic
 		 * spins after its last line), and nothing else needs them: every sample is a signal that takes
-		 * the vCPU out of the guest, and under nested virtualization such exits are where emulators
-		 * go wrong (the KVM test host's guests triple-faulted at random while sampled all the time). */
+		 * the vCPU out of the guest. */
 		double quiet_s = (double)(console_out_clock_ns() - atomic_load(&s->out.last_output_ns)) / 1e9;
 		double idle_quiet_s = s->opt.idle_after / 4 > SESSION_IDLE_QUIET_MIN_S ? s->opt.idle_after / 4
 										: SESSION_IDLE_QUIET_MIN_S;
