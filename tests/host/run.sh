@@ -17,4 +17,5 @@ mkdir -p "$out"
 cache=$("$here/fixtures.sh") || { echo "host: the fixtures are missing (see the line above); no test ran"; exit 1; }
 "$here/build-initramfs.sh" "$cache" "$lbvm" "$suites" "$out"
 kernel=$(ls "$cache"/amd64/boot/vmlinuz-* | head -n1)
+echo "host: emulator $("${HOST_QEMU:-qemu-system-x86_64}" --version 2>/dev/null | head -n1)"
 HOST_OUT=$out exec "$here/supervise.sh" "$kernel" "$out/outer.cpio" "$suites"

@@ -37,7 +37,6 @@ mkdir -p "$out"
 log="$out/host-console.log"
 results="$out/results.txt"
 start=$(date +%s)
-echo "host: emulator $("$qemu_bin" --version 2>/dev/null | head -n1)"
 
 # --- the allow-list: "SCENARIO EVIDENCE..." per line; an entry without evidence is refused ------------------
 allowed=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$allow" 2>/dev/null || true)
