@@ -9,9 +9,9 @@
 #   - Every scenario the suites name (tests/host/expected.sh) must have run and passed; the last boot must
 #     reach "LBVM-TEST: DONE".
 # Usage: supervise.sh KERNEL INITRD SUITES (tests/host/run.sh prepares KERNEL and INITRD)
-# Environment: HOST_OUT (logs), HOST_TIMEOUT (seconds per boot, default 3000), HOST_STALL (default 150),
+# Environment: HOST_OUT (logs), HOST_TIMEOUT (seconds per boot, default 4200), HOST_STALL (default 150),
 # HOST_QUIET (default 900, above every suite's GUARD), HOST_BUDGET (seconds after which no restart or rerun
-# begins, default 3000), HOST_SMP (emulated CPUs, default 2), HOST_MEM (its RAM in MiB, default 8192), HOST_ACCEL (QEMU -accel, default
+# begins, default 4200), HOST_SMP (emulated CPUs, default 2), HOST_MEM (its RAM in MiB, default 8192), HOST_ACCEL (QEMU -accel, default
 # tcg,thread=multi), HOST_CMDLINE (extra outer-kernel parameters), HOST_QEMU (the emulator, default
 # qemu-system-x86_64), HOST_QEMU_ARGS (more emulator options), HOST_RESTARTS (default 3), HOST_SCENARIOS
 # (the suites' scripts), HOST_ALLOW (the allow-list), HOST_POLL (seconds between progress checks).
@@ -19,8 +19,8 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 kernel=$1 initrd=$2 suites=$3
 out=${HOST_OUT:-build/host}
-timeout_s=${HOST_TIMEOUT:-3000}
-budget_s=${HOST_BUDGET:-3000}
+timeout_s=${HOST_TIMEOUT:-4200}
+budget_s=${HOST_BUDGET:-4200}
 stall_s=${HOST_STALL:-150}
 quiet_s=${HOST_QUIET:-900}
 poll_s=${HOST_POLL:-5}
