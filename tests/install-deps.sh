@@ -8,9 +8,9 @@ missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
-# The KVM test host is QEMU's software emulation of nested SVM. Bookworm's QEMU 7.2 crashes or stalls its
-# guests in about a third of their boots; QEMU 10, from the release's backports suite where the machine's
-# package sources offer it, ran them cleanly (docs/testing.md). So that one comes from there when it can.
+# The KVM test host is QEMU's software emulation of nested SVM. QEMU 10, from the release's backports suite
+# where the machine's package sources offer it, boots the test host's guests about a fifth faster than
+# bookworm's 7.2 (docs/testing.md), so that one comes from there when it can.
 qemu_major() { v=$(dpkg-query -W -f='${Version}' qemu-system-x86 2>/dev/null || true); v=${v#*:}; echo "${v%%.*}"; }
 backports=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-none}-backports")
 backports_qemu_major() {
