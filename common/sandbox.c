@@ -241,7 +241,10 @@ static int vcpu_rules(scmp_filter_ctx ctx, const struct sandbox_fds *fds)
  * and stop the run on Ctrl-A x (a signal to the vCPU thread: tgkill, in the lifecycle rules). */
 static int console_in_rules(scmp_filter_ctx ctx, const struct sandbox_fds *fds)
 {
-	int rc = allow_on_fds(ctx, SCMP_SYS(read), fds->read_fds, fds->nread);
+	/* Bytes fed to the UART can raise its interrupt: KVM_IRQ_LINE on the VM's descriptor, nothing else. */
+	int rc = allow_fd_request(ctx, SCMP_SYS(ioctl), fds->vm_fd, KVM_IRQ_LINE);
+	if (!rc)
+		rc = allow_on_fds(ctx, SCMP_SYS(read), fds->read_fds, fds->nread);
 	static const int waits[] = { SCMP_SYS(poll), SCMP_SYS(ppoll) };
 	if (!rc)
 		rc = allow_list(ctx, waits, sizeof(waits) / sizeof(waits[0]));

@@ -46,7 +46,9 @@ static void feed_tty(struct console_in *in, const uint8_t *buf, size_t len, bool
 static void *input_main(void *opaque)
 {
 	struct console_in *in = opaque;
-	struct sandbox_fds fds = { .read_fds = { STDIN_FILENO }, .nread = 1, .vcpu_fd = -1, .vm_fd = -1 };
+	/* The VM's descriptor: a byte fed to the UART may raise its interrupt line (KVM_IRQ_LINE). */
+	struct sandbox_fds fds = { .read_fds = { STDIN_FILENO }, .nread = 1, .vcpu_fd = -1,
+				   .vm_fd = in->machine->kvm.vm_fd };
 	struct error err = { 0 };
 	if (sandbox_enter(SANDBOX_CONSOLE_IN, &fds, &err) < 0) {
 		machine_stop(in->machine, MACHINE_HOST_ERROR, err.msg);

@@ -562,6 +562,13 @@ START_TEST(console_in_reads_stdin_only)
 	expect_survives(&j);
 	j.fd_a = q[0];
 	expect_stopped(&j, "read");
+	/* a byte handed to the UART raises its interrupt: KVM_IRQ_LINE on the VM's descriptor only */
+	struct job irq = job_of(SANDBOX_CONSOLE_IN, irq_line_on_b);
+	irq.fds.vm_fd = q[1];
+	irq.fd_b = q[1];
+	expect_survives(&irq);
+	irq.fd_b = p[1];
+	expect_stopped(&irq, "ioctl");
 }
 END_TEST
 
