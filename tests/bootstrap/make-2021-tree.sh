@@ -70,7 +70,16 @@ build() {
 	base_dir="${PWD}"
 	mkdir -p build
 	cd build
-	src_unpack() { for f in "${base_dir}"/src/*; do tar -xf "$f"; done; }
+	# busybox's tar needs to be told the compression (it does not guess it on -x)
+	src_unpack() {
+		for f in "${base_dir}"/src/*; do
+			case "$f" in
+			*.gz) tar -xzf "$f" ;;
+			*.bz2) tar -xjf "$f" ;;
+			*) tar -xf "$f" ;;
+			esac
+		done
+	}
 	src_install() { cp -a payload/. "${DESTDIR:-}/"; }
 	src_compile() { :; }
 	if test -e "${base_dir}/${script_name}"; then . "${base_dir}/${script_name}"; fi
