@@ -15,7 +15,8 @@ static const char *const evidence_patterns[] = {
 	"Received:",
 	"sha256sum: WARNING",
 	"no checksum stored!",
-	"Kernel panic - not syncing",
+	/* The chain's init exiting is a failed step; any other panic is the kernel's own (exit 3). */
+	"Kernel panic - not syncing: Attempted to kill init!",
 };
 
 bool progress_is_evidence(const char *line)

@@ -179,7 +179,7 @@ tarball flex-2.5.11.tar.gz "$work/p"
 sums "$d/checksums" /usr/share/flex/marker "$p/usr/share/flex/marker"
 case "$variant" in
 bash-fail) printf 'src_compile() { echo "flex: compiling fails on purpose"; false; }\n' >"$d/flex-2.5.11.sh" ;;
-panic) printf 'src_compile() { echo "flex: crashing the kernel on purpose"; mount -t proc proc /proc 2>/dev/null; echo c >/proc/sysrq-trigger; }\n' >"$d/flex-2.5.11.sh" ;;
+panic) printf 'src_compile() { echo "flex: crashing the kernel on purpose"; mkdir -p /proc; mount -t proc proc /proc 2>/dev/null; echo c >/proc/sysrq-trigger; }\n' >"$d/flex-2.5.11.sh" ;;
 hang) printf 'src_compile() { echo "flex: hanging silently on purpose"; while :; do :; done; }\n' >"$d/flex-2.5.11.sh" ;;
 fake-text) printf 'src_compile() { echo "Kernel panic - not syncing: this is only text"; echo "reboot: Power down"; echo "reboot: Restarting system"; echo "---[ end Kernel panic - not syncing: only text ]---"; sleep 5; }\n' >"$d/flex-2.5.11.sh" ;;
 esac

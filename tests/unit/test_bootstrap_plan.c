@@ -237,6 +237,9 @@ START_TEST(evidence_and_tail_for_the_report)
 	progress_feed(&pr, "ABORTING HARD", 4, NULL);
 	ck_assert_uint_eq(pr.n_evidence, 5);
 	ck_assert_uint_eq(pr.evidence_step[0], 1);
+	/* the chain's init exiting is a failed step; the kernel's own panic is not evidence of one */
+	ck_assert(progress_is_evidence("[ 9.1] Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000100"));
+	ck_assert(!progress_is_evidence("[ 9.1] Kernel panic - not syncing: sysrq triggered crash"));
 	ck_assert_uint_eq(pr.tail_count, PROGRESS_TAIL);
 	ck_assert_str_eq(progress_tail_line(&pr, PROGRESS_TAIL - 1), "ABORTING HARD");
 	progress_end(&pr, 5, STEP_FAILED);
