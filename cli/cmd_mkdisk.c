@@ -1,11 +1,11 @@
 /* lbvm mkdisk DIR -o FILE --size SIZE [--fs ext4|ext3|ext2] [--part-offset SIZE | --raw] [--spec FILE]
  * [--label TEXT] [--uuid UUID]: a byte-reproducible, sparse disk image built without root. */
-#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/commands.h"
+#include "common/hex.h"
 #include "common/diag.h"
 #include "common/exit_codes.h"
 #include "common/size.h"
@@ -33,14 +33,6 @@ static void usage(FILE *out)
 		EPOCH_DEFAULT);
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* 8-4-4-4-12 hex digits. 0 or -EINVAL. */
 static int parse_uuid(const char *text, uint8_t out[16])
 {
@@ -54,7 +46,7 @@ static int parse_uuid(const char *text, uint8_t out[16])
 			i--; /* step over the dash: the loop adds 2 */
 			continue;
 		}
-		int hi = hexval((unsigned char)text[i]), lo = hexval((unsigned char)text[i + 1]);
+		int hi = hex_digit_value((unsigned char)text[i]), lo = hex_digit_value((unsigned char)text[i + 1]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		out[n++] = (uint8_t)(hi << 4 | lo);

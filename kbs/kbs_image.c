@@ -1,4 +1,5 @@
 #include "kbs/kbs_image.h"
+#include "common/hex.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -116,17 +117,6 @@ static int read_file(const char *path, const char *what, char **out, size_t *len
 	return 0;
 }
 
-static int hex_value(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int kbs_hex0_compile(const char *text, size_t text_len, const char *name, uint8_t **out, size_t *len,
 		     struct error *err)
 {
@@ -152,7 +142,7 @@ int kbs_hex0_compile(const char *text, size_t text_len, const char *name, uint8_
 		}
 		if (c == ' ' || c == '\t' || c == '\r')
 			continue;
-		int v = hex_value(c);
+		int v = hex_digit_value(c);
 		if (v < 0) {
 			free(bytes);
 			return error_fail(err, -EINVAL, "%s, line %u: '%c' is not hex0 (hex digits, '#' or ';' comments)",

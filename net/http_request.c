@@ -1,4 +1,5 @@
 #include "net/http_request.h"
+#include "common/hex.h"
 
 #include <string.h>
 
@@ -27,17 +28,6 @@ static size_t head_end(const char *buf, size_t len)
 	return 0;
 }
 
-static int hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode target[0..n) into req->path: the path part only, escapes resolved, printable ASCII. */
 static int decode_path(const char *target, size_t n, struct http_request *req)
 {
@@ -47,7 +37,7 @@ static int decode_path(const char *target, size_t n, struct http_request *req)
 		if (c == '?' || c == '#')
 			break;
 		if (c == '%') {
-			int hi = i + 2 < n ? hex(target[i + 1]) : -1, lo = i + 2 < n ? hex(target[i + 2]) : -1;
+			int hi = i + 2 < n ? hex_digit_value(target[i + 1]) : -1, lo = i + 2 < n ? hex_digit_value(target[i + 2]) : -1;
 			if (hi < 0 || lo < 0)
 				return refuse(req, STATUS_BAD_REQUEST);
 			c = (char)(hi << 4 | lo);

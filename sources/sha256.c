@@ -1,4 +1,5 @@
 #include "sources/sha256.h"
+#include "common/hex.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -69,23 +70,12 @@ int sha256_buffer(const void *data, size_t len, uint8_t out[SHA256_BYTES])
 	return 0;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int sha256_from_hex(const char *hex, uint8_t out[SHA256_BYTES])
 {
 	if (strlen(hex) != SHA256_HEX_LEN)
 		return -EINVAL;
 	for (size_t i = 0; i < SHA256_BYTES; i++) {
-		int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
+		int hi = hex_digit_value(hex[2 * i]), lo = hex_digit_value(hex[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return -EINVAL;
 		out[i] = (uint8_t)(hi << 4 | lo);
