@@ -251,11 +251,14 @@ static void *watchdog_main(void *opaque)
 		 * waiting guest, from samples of the vCPU. Each of those shows as a silent console (a panic
 		 * spins after its last line), and nothing else needs them: every sample is a signal that takes
 		 * the vCPU out of the guest. */
+		/* A vCPU thread that ran most of the last second is working, not waiting for input: the idle
+		 * probe needs no samples to know that (vmm/busy_gauge.h). */
+		bool busy = machine_vcpu_busy(&s->machine);
 		double quiet_s = (double)(console_out_clock_ns() - atomic_load(&s->out.last_output_ns)) / 1e9;
 		double idle_quiet_s = s->opt.idle_after / 4 > SESSION_IDLE_QUIET_MIN_S ? s->opt.idle_after / 4
 										: SESSION_IDLE_QUIET_MIN_S;
 		bool wanted = (quiet_s >= SESSION_SAMPLE_QUIET_S && machine_hint_live(&s->machine)) ||
-			      (s->opt.idle_after > 0 && quiet_s >= idle_quiet_s);
+			      (s->opt.idle_after > 0 && !busy && quiet_s >= idle_quiet_s);
 		if (wanted && now - last_sample >= SESSION_SAMPLE_EVERY_S) {
 			machine_request_sample(&s->machine);
 			last_sample = now;

@@ -206,11 +206,17 @@ int machine_create(struct machine *m, const struct machine_config *cfg, struct e
 	m->ram_size = cfg->ram_size;
 	m->ndisks = cfg->ndisks;
 	m->vcpu_thread = pthread_self();
+	/* for the watchdog's busy gauge: a thread's CPU clock is read without disturbing it */
+	if (pthread_getcpuclockid(m->vcpu_thread, &m->vcpu_clock) == 0)
+		atomic_store(&m->vcpu_clock_set, true);
 	atomic_init(&m->end, MACHINE_RUNNING);
 	pthread_mutex_init(&m->end_lock, NULL);
 	atomic_init(&m->sample_wanted, false);
 	atomic_init(&m->hint_live, false);
 	atomic_init(&m->idle_since_ns, 0);
+	atomic_init(&m->vcpu_clock_set, false);
+	atomic_init(&m->vcpu_busy, false);
+	atomic_init(&m->busy_broke_idle, false);
 	m->start_ns = machine_clock_ns();
 	console_watch_init(&m->watch);
 	guest_event_reader_init(&m->events);
@@ -416,8 +422,25 @@ bool machine_hint_live(const struct machine *m)
 	return atomic_load(&m->hint_live);
 }
 
+bool machine_vcpu_busy(struct machine *m)
+{
+	if (!atomic_load(&m->vcpu_clock_set))
+		return false;
+	struct timespec cpu;
+	if (clock_gettime(m->vcpu_clock, &cpu) < 0)
+		return false;
+	bool busy = busy_gauge_feed(&m->busy, machine_clock_ns(), (int64_t)cpu.tv_sec * 1000000000 + cpu.tv_nsec);
+	if (busy && !atomic_exchange(&m->vcpu_busy, true))
+		atomic_store(&m->busy_broke_idle, true);
+	else if (!busy)
+		atomic_store(&m->vcpu_busy, false);
+	return busy;
+}
+
 double machine_idle_seconds(const struct machine *m, int64_t now_ns)
 {
+	if (atomic_load(&m->vcpu_busy))
+		return 0;
 	int64_t since = atomic_load(&m->idle_since_ns);
 	return since && now_ns > since ? (double)(now_ns - since) / 1e9 : 0;
 }
@@ -438,6 +461,9 @@ static void take_sample(struct machine *m)
 	int64_t now = machine_clock_ns();
 	double t = (double)(now - m->start_ns) / 1e9;
 	m->samples[state]++;
+	/* The vCPU was found busy since the last sample: whatever streak it had has ended. */
+	if (atomic_exchange(&m->busy_broke_idle, false))
+		m->idle.on = false;
 	idle_streak_sample(&m->idle, t, state);
 	atomic_store(&m->idle_since_ns, m->idle.on ? m->start_ns + (int64_t)(m->idle.since * 1e9) : 0);
 	decide(m, fate_sample(&m->fate, t, state));
@@ -515,6 +541,9 @@ static void serve_exit(struct machine *m)
 enum machine_end machine_run(struct machine *m)
 {
 	m->vcpu_thread = pthread_self();
+	/* for the watchdog's busy gauge: a thread's CPU clock is read without disturbing it */
+	if (pthread_getcpuclockid(m->vcpu_thread, &m->vcpu_clock) == 0)
+		atomic_store(&m->vcpu_clock_set, true);
 	sigset_t kick;
 	sigemptyset(&kick);
 	sigaddset(&kick, MACHINE_KICK_SIGNAL);

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "boot/loader.h"
 #include "common/guest_mem.h"
@@ -30,6 +31,7 @@
 #include "devices/sysctl_a.h"
 #include "devices/uart16550.h"
 #include "firmware/service.h"
+#include "vmm/busy_gauge.h"
 #include "vmm/console_watch.h"
 #include "vmm/fate.h"
 #include "vmm/guest_events.h"
@@ -86,6 +88,11 @@ struct machine {
 	atomic_bool hint_live;       /* some fate hint awaits the samples that confirm or withdraw it */
 	struct idle_streak idle;     /* vCPU thread only */
 	_Atomic int64_t idle_since_ns; /* its start, published for the watchdog; 0 when the guest is not idle */
+	clockid_t vcpu_clock;        /* the vCPU thread's CPU-time clock, valid once vcpu_clock_set */
+	atomic_bool vcpu_clock_set;
+	struct busy_gauge busy;      /* watchdog thread only: the vCPU thread's CPU time (vmm/busy_gauge.h) */
+	atomic_bool vcpu_busy;       /* its last verdict: a busy vCPU is not idle, and is not sampled for it */
+	atomic_bool busy_broke_idle; /* set with a busy verdict: the vCPU thread ends its idle streak */
 	/* How the run ends is decided once, under end_lock: the detail is written before `end` is published
 	 * (release), so a reader that sees the end (acquire) sees its detail. */
 	pthread_mutex_t end_lock;
@@ -134,6 +141,9 @@ const char *machine_end_detail(const struct machine *m);
 void machine_request_sample(struct machine *m);
 /* Whether the kernel announced an end (a fate hint) that samples must now confirm or withdraw. */
 bool machine_hint_live(const struct machine *m);
+/* On the watchdog thread, every tick: read the vCPU thread's CPU time and say whether it ran most of the
+ * last second (vmm/busy_gauge.h). A busy vCPU ends the idle streak without being sampled. */
+bool machine_vcpu_busy(struct machine *m);
 /* How long the samples have shown the vCPU idle (vmm/fate.h, struct idle_streak), in seconds at
  * CLOCK_MONOTONIC time now_ns; 0 when it is not idle. Any thread. */
 double machine_idle_seconds(const struct machine *m, int64_t now_ns);

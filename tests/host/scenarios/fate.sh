@@ -176,8 +176,12 @@ idle_exit idle-exit-686 "$K32"
 
 begin busy-is-not-idle
 # Silent but spinning in user mode: not idle, so only --timeout ends it.
+# The busy gauge spares it the idle probe's samples; how many were taken is recorded (LBVM_DEBUG).
+export LBVM_DEBUG=1
 run_lbvm "$WORK/busy" --kernel "$K64" --initrd "$INITRD" --memory 256M \
 	--append "console=ttyS0 lbvmtest=busy" --idle-exit 3 --timeout 60
+unset LBVM_DEBUG
+sed -n 's/.*vCPU at the end: .*\(samples [^0-9]*[0-9]* [a-z]*=[0-9]* [a-z]*=[0-9]* [a-z]*=[0-9]*\).*/LBVM-TEST: INFO busy-is-not-idle: \1/p' "$WORK/busy.err"
 if [ "$rc" = 4 ] && grep -q "LBVM-GUEST: spinning" "$WORK/busy.log"; then
 	pass
 else
