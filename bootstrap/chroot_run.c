@@ -214,6 +214,7 @@ static enum system_end run_system(struct chroot_run *r, const char *root, const 
 			else if (n == 0 || (errno != EINTR && errno != EAGAIN))
 				open_pipe = false;
 		}
+		console_out_tick(&r->out);
 		int sig = sigtimedwait(&stop_set, NULL, &no_wait);
 		double now = runner_now(r);
 		if (sig > 0) {

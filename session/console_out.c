@@ -226,6 +226,7 @@ static int ring_finish(struct console_ring *r)
 int console_out_start(struct console_out *o, int log_fd, int view_fd)
 {
 	memset(o, 0, sizeof(*o));
+	pthread_mutex_init(&o->note_lock, NULL);
 	atomic_store(&o->last_output_ns, console_out_clock_ns());
 	int rc;
 	if (log_fd >= 0) {
@@ -243,11 +244,53 @@ int console_out_start(struct console_out *o, int log_fd, int view_fd)
 	return 0;
 }
 
+/* Under note_lock: the waiting notes into the log. With break_line, a guest line still open is ended
+ * first (the notes waited long enough for it). */
+static void put_notes(struct console_out *o, bool break_line)
+{
+	if (!o->notes_len)
+		return;
+	if (break_line && o->guest_mid_line)
+		ring_put(&o->log, (const uint8_t *)"\n", 1);
+	ring_put(&o->log, (const uint8_t *)o->notes, o->notes_len);
+	o->notes_len = 0;
+	o->notes_since = 0;
+	o->guest_mid_line = false;
+}
+
+static bool notes_waited_enough(const struct console_out *o, int64_t now)
+{
+	return o->notes_len && now - o->notes_since >= CONSOLE_NOTE_WAIT_NS;
+}
+
+static void log_guest(struct console_out *o, const uint8_t *buf, size_t len, int64_t now)
+{
+	pthread_mutex_lock(&o->note_lock);
+	const uint8_t *nl = o->notes_len ? memchr(buf, '\n', len) : NULL;
+	if (nl) {
+		/* the guest's line ends here: the waiting notes follow it */
+		size_t upto = (size_t)(nl - buf) + 1;
+		ring_put(&o->log, buf, upto);
+		o->guest_mid_line = false;
+		put_notes(o, false);
+		buf += upto;
+		len -= upto;
+	}
+	if (len) {
+		ring_put(&o->log, buf, len);
+		o->guest_mid_line = buf[len - 1] != '\n';
+	}
+	if (notes_waited_enough(o, now))
+		put_notes(o, true);
+	pthread_mutex_unlock(&o->note_lock);
+}
+
 void console_out_guest(struct console_out *o, const uint8_t *buf, size_t len)
 {
-	atomic_store(&o->last_output_ns, console_out_clock_ns());
-	if (o->have_log)
-		ring_put(&o->log, buf, len);
+	int64_t now = console_out_clock_ns();
+	atomic_store(&o->last_output_ns, now);
+	if (o->have_log && len)
+		log_guest(o, buf, len, now);
 	if (o->have_view)
 		ring_put(&o->view, buf, len);
 }
@@ -256,13 +299,45 @@ void console_out_log_line(struct console_out *o, const char *line)
 {
 	if (!o->have_log)
 		return;
-	ring_put(&o->log, (const uint8_t *)line, strlen(line));
-	ring_put(&o->log, (const uint8_t *)"\n", 1);
+	size_t len = strlen(line);
+	pthread_mutex_lock(&o->note_lock);
+	if (!o->guest_mid_line && !o->notes_len) {
+		ring_put(&o->log, (const uint8_t *)line, len);
+		ring_put(&o->log, (const uint8_t *)"\n", 1);
+	} else {
+		if (o->notes_len + len + 1 > sizeof(o->notes))
+			put_notes(o, true); /* too many waiting: they break the guest's line */
+		if (len + 1 > sizeof(o->notes))
+			len = sizeof(o->notes) - 1;
+		if (!o->notes_len)
+			o->notes_since = console_out_clock_ns();
+		memcpy(o->notes + o->notes_len, line, len);
+		o->notes[o->notes_len + len] = '\n';
+		o->notes_len += len + 1;
+		if (!o->guest_mid_line)
+			put_notes(o, false);
+	}
+	pthread_mutex_unlock(&o->note_lock);
+}
+
+void console_out_tick(struct console_out *o)
+{
+	if (!o->have_log)
+		return;
+	pthread_mutex_lock(&o->note_lock);
+	if (notes_waited_enough(o, console_out_clock_ns()))
+		put_notes(o, true);
+	pthread_mutex_unlock(&o->note_lock);
 }
 
 int console_out_finish(struct console_out *o)
 {
 	int rc = 0;
+	if (o->have_log) {
+		pthread_mutex_lock(&o->note_lock);
+		put_notes(o, true);
+		pthread_mutex_unlock(&o->note_lock);
+	}
 	if (o->have_view)
 		ring_finish(&o->view);
 	if (o->have_log)

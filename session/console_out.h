@@ -4,7 +4,10 @@
  * The vCPU thread only copies bytes into memory; two writer threads do the I/O. The log is lossless: when
  * its writer falls a whole buffer behind (a stalled disk), the vCPU waits. Stdout is lossy: a reader that
  * stops reading never stops the guest, the watchdog or the log; the bytes it missed are counted and a note
- * says so when it reads again. lbvm's own timeline lines go to the log only. */
+ * says so when it reads again. lbvm's own timeline lines go to the log only, and only between the guest's
+ * lines: one made while the guest is half-way through a line (another thread's note, written when it
+ * happens to run) waits for that line's newline, at most CONSOLE_NOTE_WAIT_NS, so that no guest line is
+ * ever cut in two by lbvm's words. */
 #ifndef LBVM_SESSION_CONSOLE_OUT_H
 #define LBVM_SESSION_CONSOLE_OUT_H
 
@@ -15,6 +18,8 @@
 #include <stdint.h>
 
 #define CONSOLE_RING_SIZE (1u << 20)
+#define CONSOLE_NOTES_MAX 8192                         /* lbvm lines waiting for the guest's newline */
+#define CONSOLE_NOTE_WAIT_NS (1000 * INT64_C(1000000)) /* then they break the guest's line */
 
 /* One ring with one writer thread draining it to one file descriptor. */
 struct console_ring {
@@ -37,6 +42,11 @@ struct console_out {
 	struct console_ring log;    /* serial log, lossless */
 	struct console_ring view;   /* stdout, lossy */
 	bool have_log, have_view;
+	pthread_mutex_t note_lock;  /* orders the guest's bytes and lbvm's lines into the log */
+	bool guest_mid_line;        /* the guest's last byte in the log was not a newline */
+	char notes[CONSOLE_NOTES_MAX]; /* lbvm lines waiting for the guest to end its line */
+	size_t notes_len;
+	int64_t notes_since;        /* CLOCK_MONOTONIC time the oldest waiting note was made */
 	_Atomic int64_t last_output_ns; /* CLOCK_MONOTONIC time of the last guest byte (stall detection) */
 };
 
@@ -44,8 +54,12 @@ struct console_out {
 int console_out_start(struct console_out *o, int log_fd, int view_fd);
 /* Guest bytes: into both rings. Called by the vCPU thread. */
 void console_out_guest(struct console_out *o, const uint8_t *buf, size_t len);
-/* One lbvm line (a newline is added) into the log only, after the guest bytes before it. */
+/* One lbvm line (a newline is added) into the log only, after the guest bytes before it and at the end of
+ * the guest's current line (see above). Any thread. */
 void console_out_log_line(struct console_out *o, const char *line);
+/* Notes that waited CONSOLE_NOTE_WAIT_NS for a guest that never ended its line (a prompt) go in now, on a
+ * line of their own. Called every watchdog tick. */
+void console_out_tick(struct console_out *o);
 /* Drain both rings and stop the writer threads (a view writer blocked on a reader that stopped reading
  * is abandoned after a short wait: its bytes are the lossy copy). 0, or -errno of the log's first write
  * error. */

@@ -265,6 +265,7 @@ static void *watchdog_main(void *opaque)
 		}
 		if (s->opt.idle_after > 0)
 			check_idle(s, &idle_reported);
+		console_out_tick(&s->out);
 	}
 	return NULL;
 }

@@ -88,6 +88,8 @@ START_TEST(log_gets_every_byte_in_order)
 		size_t n = (size_t)(i % 700) + 1;
 		for (size_t k = 0; k < n; k++)
 			piece[k] = (char)('a' + (i + (int)k) % 26);
+		if (i == 1000)
+			piece[n - 1] = '\n'; /* the mark below comes at the end of a guest line */
 		console_out_guest(&o, (const uint8_t *)piece, n);
 		memcpy(guest + total, piece, n);
 		total += n;
@@ -116,6 +118,42 @@ START_TEST(log_gets_every_byte_in_order)
 	free(got);
 	close(log);
 	close(view);
+}
+END_TEST
+
+/* lbvm's lines never cut a guest line: a note made half-way through one waits for its newline; one that
+ * waits longer than CONSOLE_NOTE_WAIT_NS (a prompt) goes in on a line of its own; finishing writes
+ * what still waits. */
+START_TEST(notes_wait_for_the_guest_line_to_end)
+{
+	int log = temp_file();
+	struct console_out o;
+	ck_assert_int_eq(console_out_start(&o, log, -1), 0);
+	console_out_log_line(&o, "[lbvm] at a line start");
+	console_out_guest(&o, (const uint8_t *)"Kernel panic - not sy", 21);
+	console_out_log_line(&o, "[lbvm] step 4/11");
+	console_out_log_line(&o, "[lbvm] another");
+	console_out_guest(&o, (const uint8_t *)"ncing: only text\r\nnext li", 25);
+	console_out_guest(&o, (const uint8_t *)"ne\n# ", 5);
+	console_out_log_line(&o, "[lbvm] while a prompt waits");
+	console_out_tick(&o); /* too early: it still waits */
+	usleep((useconds_t)(CONSOLE_NOTE_WAIT_NS / 1000 + 100000));
+	console_out_tick(&o);
+	console_out_guest(&o, (const uint8_t *)"ls", 2);
+	console_out_log_line(&o, "[lbvm] at the end");
+	ck_assert_int_eq(console_out_finish(&o), 0);
+	size_t len;
+	char *got = read_all(log, &len);
+	const char *want = "[lbvm] at a line start\n"
+			   "Kernel panic - not syncing: only text\r\n"
+			   "[lbvm] step 4/11\n[lbvm] another\n"
+			   "next line\n# \n"
+			   "[lbvm] while a prompt waits\n"
+			   "ls\n[lbvm] at the end\n";
+	ck_assert_uint_eq(len, strlen(want));
+	ck_assert_int_eq(memcmp(got, want, len), 0);
+	free(got);
+	close(log);
 }
 END_TEST
 
@@ -330,6 +368,7 @@ int main(void)
 	TCase *tc = tcase_create("writers");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, log_gets_every_byte_in_order);
+	tcase_add_test(tc, notes_wait_for_the_guest_line_to_end);
 	tcase_add_test(tc, unread_stdout_blocks_nothing);
 	tcase_add_test(tc, stdout_reports_what_it_missed);
 	tcase_add_test(tc, guest_waits_for_a_slow_log);
