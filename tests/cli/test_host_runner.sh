@@ -130,7 +130,7 @@ LBVM-TEST: BEGIN b1
 plan stall_once 2 "$b_ok
 $done_line"
 supervise stall_once
-check stall_once 0 2 "3 passed, 0 failed, 0 missing" "1 stall(s) (in b)" "restarting the test host for suite(s) b"
+check stall_once 0 2 "3 passed, 0 failed, 0 missing" "1 stall(s) or crash(es), 0 of them crashes (in b)" "restarting the test host for suite(s) b"
 grep -q "lbvmhost=b$" "$work/stall_once/append.2" || echo "FAIL host_runner_restart_suites: $(cat "$work/stall_once/append.2")"
 
 # A FAIL printed before a stall stays: passing after the restart does not erase it.
@@ -152,7 +152,7 @@ plan stall_twice 2 "LBVM-TEST: SUITE b
 LBVM-TEST: BEGIN b1
 @stall"
 supervise stall_twice
-check stall_twice 1 2 "suite b stalled twice" "stalled twice: this fails the run"
+check stall_twice 1 2 "suite b stopped the test host twice" "stopped the test host twice (stalls or crashes): this fails the run"
 
 # Stalls in two different suites: two restarts, and the run passes when everything then passes.
 plan two_stalls 1 "LBVM-TEST: SUITE a
@@ -163,7 +163,7 @@ LBVM-TEST: SUITE b
 plan two_stalls 3 "$b_ok
 $done_line"
 supervise two_stalls
-check two_stalls 0 3 "2 stall(s) (in a b)"
+check two_stalls 0 3 "2 stall(s) or crash(es), 0 of them crashes (in a b)"
 
 # Half-stopped: heartbeats, but no result line for HOST_QUIET seconds, counts as a stall.
 plan quiet 1 "$a_ok
@@ -172,7 +172,7 @@ LBVM-TEST: SUITE b
 plan quiet 2 "$b_ok
 $done_line"
 supervise quiet
-check quiet 0 2 "1 stall(s) (in b)"
+check quiet 0 2 "1 stall(s) or crash(es), 0 of them crashes (in b)"
 
 # A scenario that began but has no result, and one that never ran, are failures.
 plan no_result 1 "$a_ok
@@ -186,12 +186,27 @@ $done_line"
 supervise never_ran
 check never_ran 1 1 "scenario b1 never ran"
 
-# A host that powers off before DONE (with every result in) still fails.
+# A test host whose kernel crashes (QEMU ends before DONE) is restarted like a stalled one, and the
+# kernel's words are the evidence in the output; the scenario it was in runs again.
+plan crash_once 1 "$a_ok
+LBVM-TEST: SUITE b
+LBVM-TEST: BEGIN b1
+[  465.962310] BUG: TASK stack guard page was hit at 00000000b894f551
+[  466.224150] Kernel panic - not syncing: Fatal exception in interrupt
+@exit 0"
+plan crash_once 2 "$b_ok
+$done_line"
+supervise crash_once
+check crash_once 0 2 "boot 1: the test host's kernel crashed (QEMU exit 0): .*BUG: TASK stack guard page was hit" \
+	"3 passed, 0 failed, 0 missing" "1 stall(s) or crash(es), 1 of them crashes (in b)"
+# A host that ends before DONE every time (here with every result in) fails: the suite stopped it twice.
 plan no_done 1 "$a_ok
 $b_ok
 @exit 0"
+plan no_done 2 "$b_ok
+@exit 0"
 supervise no_done
-check no_done 1 1 "did not finish"
+check no_done 1 2 "did not finish" "suite b stopped the test host twice"
 # Scenarios begun by a helper of the suite ("h NAME" calling begin "c-$1") are expected too: one that
 # never ran fails the run.
 printf 'h() {\n\tbegin "c-$1"\n\tpass\n}\nh one\nh two\n' >"$work/scen/c.sh"

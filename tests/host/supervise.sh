@@ -1,8 +1,9 @@
 #!/bin/sh
 # Boot the KVM test host for the given suites, restart it when it stops making progress, and judge the
 # results of all its boots together. The policy (docs/testing.md, "Retries"):
-#   - A test host that stops (no heartbeat for HOST_STALL s, or no result line for HOST_QUIET s) is killed
-#     and a fresh one runs the suite it stopped in and those after it. A suite that stalls twice fails the run.
+#   - A test host that stops (no heartbeat for HOST_STALL s, or no result line for HOST_QUIET s) is killed,
+#     or whose kernel crashes (QEMU ends before DONE), is replaced by a fresh one that runs the suite it
+#     stopped in and those after it. A suite that stops the host twice fails the run.
 #   - Every result line of every boot counts, stalled boots included: a scenario that failed once fails the
 #     run, even when it passed in a later boot, unless the allow-list (HOST_ALLOW) names it with the
 #     evidence that the cause lies outside lbvm. Only a suite whose every failure is so listed is rerun.
@@ -72,7 +73,8 @@ count_lines() { tr -d '\r' <"$1" | grep -c -e "$2" || true; }
 : >"$results"
 boots=0
 restarts=0
-stalls=""          # one line per stall: the suite it happened in
+stalls=""          # one line per stall or crash of the test host: the suite it happened in
+crashes=0          # of those, the crashes of its kernel
 qrc=0
 
 # boot SUITES: one test-host boot; its result lines are appended to $results, each boot's lines after a
@@ -117,12 +119,24 @@ boot() {
 	echo "LBVM-TEST: BOOT $boots $1" >>"$results"
 	tr -d '\r' <"$alog" | grep '^LBVM-TEST:' >>"$results" || true
 	stuck=
+	# Died: QEMU ended by itself before the host said DONE, so the test host's own kernel crashed (with
+	# panic=-1 and -no-reboot a panic ends QEMU; seen: "BUG: TASK stack guard page was hit" inside
+	# KVM_RUN, the emulated CPU's GS base wrong after a nested guest's exit). Like a stall it says nothing
+	# about the scenario that was running, which has no result: the host restarts under the same rules.
+	if [ "$stalled" = 0 ] && [ "$qrc" != 124 ] && ! tr -d '\r' <"$alog" | grep -q '^LBVM-TEST: DONE'; then
+		stalled=1
+		crashes=$((crashes + 1))
+		why=$(tr -d '\r' <"$alog" | awk '/^LBVM-(TEST|HEARTBEAT):/ { n = 0; next }
+			/Kernel panic|BUG:|Oops|general protection|double fault/ && n < 2 { e = e (n ? " / " : "") $0; n++ }
+			END { print e }' | cut -c1-300)
+		echo "host: boot $boots: the test host's kernel crashed (QEMU exit $qrc): ${why:-no kernel message after the last result}"
+	fi
 	if [ "$stalled" = 1 ]; then
 		stuck=$(tr -d '\r' <"$alog" | sed -n 's/^LBVM-TEST: SUITE //p' | tail -n1)
 		[ -n "$stuck" ] || stuck=$(echo "$1" | cut -d, -f1)
 		stalls="$stalls$stuck
 "
-		echo "host: boot $boots stopped making progress (no heartbeat for $stall_s s or no result for $quiet_s s) in suite $stuck; last line: $(tr -d '\r' <"$alog" | grep -e '^LBVM-TEST:' | tail -n1)"
+		echo "host: boot $boots stopped in suite $stuck (a stall: no heartbeat for $stall_s s or no result for $quiet_s s; or a crash); last line: $(tr -d '\r' <"$alog" | grep -e '^LBVM-TEST:' | tail -n1)"
 	fi
 }
 
@@ -133,7 +147,7 @@ run_suites() {
 		boot "$remaining"
 		[ "$stalled" = 1 ] || return 0
 		if [ "$(echo "$stalls" | grep -cx "$stuck")" -ge 2 ]; then
-			echo "host: suite $stuck stalled twice: no more restarts"
+			echo "host: suite $stuck stopped the test host twice: no more restarts"
 			return 0
 		fi
 		if [ "$restarts" -ge "$max_restarts" ] || out_of_time; then
@@ -212,14 +226,14 @@ for name in $(failed_names); do
 done
 [ "$nfailed" -eq 0 ] || verdict=1
 twice=$(echo "$stalls" | sed '/^$/d' | sort | uniq -d | tr '\n' ' ')
-[ -z "$twice" ] || { echo "host: suite(s) ${twice}stalled twice: this fails the run"; verdict=1; }
+[ -z "$twice" ] || { echo "host: suite(s) ${twice}stopped the test host twice (stalls or crashes): this fails the run"; verdict=1; }
 npass=$(echo "$passed" | grep -c . || true)
 [ "$npass" -gt 0 ] || verdict=1
 # The failures again, last, so that the tail of a CI log names them; then the allow-list and the summary.
 grep '^LBVM-TEST: FAIL ' "$results" | sed 's/^LBVM-TEST: /host: /' || true
 print_allow_list
 nstalls=$(echo "$stalls" | grep -c . || true)
-echo "host: $npass passed, $nfailed failed, $missing missing, $flaky allowed flaky; $boots boot(s) in $took s, $nstalls stall(s)${stalls:+ (in $(echo "$stalls" | sed '/^$/d' | tr '\n' ' ' | sed 's/ $//'))}${rerun:+, suite(s) $rerun rerun} (last qemu exit $qrc)"
+echo "host: $npass passed, $nfailed failed, $missing missing, $flaky allowed flaky; $boots boot(s) in $took s, $nstalls stall(s) or crash(es), $crashes of them crashes${stalls:+ (in $(echo "$stalls" | sed '/^$/d' | tr '\n' ' ' | sed 's/ $//'))}${rerun:+, suite(s) $rerun rerun} (last qemu exit $qrc)"
 if ! awk '/^LBVM-TEST: BOOT /{ d = 0 } /^LBVM-TEST: DONE/{ d = 1 } END { exit !d }' "$results"; then
 	echo "host: the last test-host boot did not finish (see $log)"
 	verdict=1
