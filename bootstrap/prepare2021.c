@@ -114,13 +114,18 @@ int prepare2021_images(struct bootstrap_job *job, struct error *err)
 		rc = initramfs_build_tree(&io, &sysa, err);
 	}
 	if (!rc) {
-		/* parted's `mkpart primary ext4 0% 100%` on a fresh label starts at 1 MiB. */
+		/* parted's `mkpart primary ext4 0% 100%` on a fresh label starts at 1 MiB. No journal,
+		 * unlike the harness's mkfs.ext4: the chain never unmounts or syncs the disk, and with a
+		 * journal its last files stay in the journal (committed, never checkpointed) where no reader
+		 * of the image looks — `lbvm disk`, `lbvm diff` and the tests found sysc's results missing.
+		 * Without one, Linux writes data and metadata in place within 30 s (dirty_expire). */
 		struct mkdisk_opts mo = {
 			.output = job->disk,
 			.size = job->opt.disk_size,
 			.fs = MKDISK_EXT4,
 			.part_offset = MKDISK_DEFAULT_PART_OFFSET,
 			.epoch = epoch,
+			.no_journal = true,
 		};
 		rc = mkdisk_build_tree(&mo, &sysc, err);
 	}

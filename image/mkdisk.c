@@ -450,7 +450,7 @@ static int make_skeleton(struct build *b, const char *tmp_path, uint64_t fs_offs
 	if ((err = ext2fs_update_bb_inode(fs, NULL)))
 		return ext_fail(b, err, "creating the bad-block inode");
 
-	if (o->fs != MKDISK_EXT2) {
+	if (o->fs != MKDISK_EXT2 && !o->no_journal) {
 		struct ext2fs_journal_params jp;
 		if ((err = ext2fs_get_journal_params(&jp, fs)))
 			return ext_fail(b, err, "sizing the journal");

@@ -38,6 +38,7 @@ struct mkdisk_opts {
 	const char *label;        /* volume label (at most 16 bytes) or NULL */
 	bool have_uuid;
 	uint8_t uuid[16];         /* when have_uuid: the filesystem UUID to use */
+	bool no_journal;          /* ext3/ext4 without a journal (see bootstrap/prepare2021.c for why) */
 };
 
 /* Parse "ext4"/"ext3"/"ext2". 0 or -EINVAL. */

@@ -261,6 +261,35 @@ START_TEST(full_directory_grows)
 }
 END_TEST
 
+/* no_journal: ext4 without has_journal (the 2021 sysc disk, bootstrap/prepare2021.c); the default has one. */
+START_TEST(journal_or_none)
+{
+	char *w = fx_tmpdir();
+	fx_mkdir(w, "t");
+	char *t = fx_path(w, "t"), *img = fx_path(w, "d.img");
+	make_tree(t, 0);
+	for (int none = 0; none < 2; none++) {
+		struct mkdisk_opts o;
+		opts_for(&o, t, img);
+		o.no_journal = none;
+		build_ok(&o);
+		int fd = open(img, O_RDONLY);
+		uint8_t compat[4];
+		ck_assert_int_eq(pread(fd, compat, 4, (off_t)(MiB + SB_OFFSET + 0x5c)), 4); /* s_feature_compat */
+		close(fd);
+		ck_assert_int_eq((compat[0] & 0x04) != 0, !none); /* COMPAT_HAS_JOURNAL */
+		struct error err = { 0 };
+		struct extfs *d;
+		ck_assert_msg(extfs_open(&d, img, 0, &err) == 0, "%s", err.msg);
+		extfs_close(d);
+		unlink(img);
+	}
+	free(t);
+	free(img);
+	fx_rmtree(w);
+}
+END_TEST
+
 START_TEST(sparse_output_and_pinned_uuid)
 {
 	char *w = fx_tmpdir();
@@ -492,6 +521,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, read_back_ext2_partitioned);
 	tcase_add_test(tc, full_directory_grows);
 	tcase_add_test(tc, sparse_output_and_pinned_uuid);
+	tcase_add_test(tc, journal_or_none);
 	tcase_add_test(tc, failures_leave_no_output);
 	tcase_add_test(tc, reader_rejects_what_is_not_an_image);
 	tcase_add_test(tc, get_copies_a_tree_out_and_never_overwrites);
