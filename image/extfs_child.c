@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/diag.h"
 #include "common/exit_codes.h"
 #include "common/file_lock.h"
 #include "common/sandbox.h"
@@ -65,6 +66,10 @@ static void child_main(const char *image, int part, int out_fd, int status_fd, e
 	}
 	if (!rc)
 		rc = extfs_open_fd(&d, fd, image, part, &err);
+	if (!rc && extfs_needs_recovery(d))
+		diag_warn("%s: the filesystem was not unmounted and its journal holds writes not yet in place; "
+			  "lbvm does not replay a journal, so what it reads may be older than the guest's last writes",
+			  image);
 	if (!rc)
 		rc = job(d, ctx, out_fd, &err);
 	if (fflush(stdout) != 0 && !rc)

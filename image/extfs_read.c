@@ -83,6 +83,7 @@ static int find_offset(int fd, const char *image, int part, uint64_t *offset, st
 int extfs_open_fd(struct extfs **out, int fd, const char *image, int part, struct error *err)
 {
 	*out = NULL;
+	initialize_ext2_error_table(); /* libext2fs's messages, not "Unknown code ext2 152" */
 	uint64_t offset = 0;
 	int rc = find_offset(fd, image, part, &offset, err);
 	if (rc) {
@@ -144,6 +145,11 @@ void extfs_close(struct extfs *d)
 uint64_t extfs_fs_offset(const struct extfs *d)
 {
 	return d->offset;
+}
+
+bool extfs_needs_recovery(const struct extfs *d)
+{
+	return ext2fs_has_feature_journal_needs_recovery(d->fs->super) != 0;
 }
 
 /* ---- lookups ---- */

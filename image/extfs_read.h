@@ -3,6 +3,7 @@
 #ifndef LBVM_IMAGE_EXTFS_READ_H
 #define LBVM_IMAGE_EXTFS_READ_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common/error.h"
@@ -28,6 +29,9 @@ int extfs_open_fd(struct extfs **out, int fd, const char *image, int part, struc
 void extfs_close(struct extfs *d);
 /* Byte offset of the filesystem inside the image. */
 uint64_t extfs_fs_offset(const struct extfs *d);
+/* Whether the filesystem's journal holds writes not yet made in place (it was not unmounted): this reader
+ * does not replay a journal, so what it reads may be older than what the guest last wrote. */
+bool extfs_needs_recovery(const struct extfs *d);
 
 /* Look PATH up ("/" or "" = the root; symlinks are followed except the last component). */
 int extfs_stat(struct extfs *d, const char *path, struct extfs_stat *st, struct error *err);

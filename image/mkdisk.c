@@ -525,6 +525,7 @@ static int write_table(struct build *b, int fd, uint64_t fs_offset)
 
 int mkdisk_build_tree(const struct mkdisk_opts *o, const struct fs_tree *tree, struct error *err)
 {
+	initialize_ext2_error_table(); /* libext2fs's messages, not "Unknown code ext2 N" */
 	uint64_t fs_offset = 0, fs_bytes = 0;
 	int rc = check_opts(o, &fs_offset, &fs_bytes, err);
 	if (rc)
