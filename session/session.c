@@ -237,13 +237,17 @@ static void *watchdog_main(void *opaque)
 			snprintf(why, sizeof(why), "signal %s", strsignal(sig));
 			machine_stop(&s->machine, MACHINE_USER_STOP, why);
 		}
+		/* A vCPU thread that ran most of the last second is working, not waiting for input: the idle
+		 * probe needs no samples to know that (vmm/busy_gauge.h); a stall says which it was. */
+		bool busy = machine_vcpu_busy(&s->machine);
 		if (s->opt.timeout > 0 && now >= s->opt.timeout)
 			machine_stop(&s->machine, MACHINE_TIMEOUT, NULL);
 		if (s->opt.stall_timeout > 0) {
 			double quiet = (double)(console_out_clock_ns() - atomic_load(&s->out.last_output_ns)) / 1e9;
 			if (quiet >= s->opt.stall_timeout) {
-				char why[96];
-				snprintf(why, sizeof(why), "no console output for %.0f s", quiet);
+				char why[160];
+				snprintf(why, sizeof(why), "no console output for %.0f s; the vCPU was %s", quiet,
+					 busy ? "running (the guest computes or loops)" : "mostly waiting (halted or not scheduled)");
 				machine_stop(&s->machine, MACHINE_STALL, why);
 			}
 		}
@@ -251,9 +255,6 @@ static void *watchdog_main(void *opaque)
 		 * waiting guest, from samples of the vCPU. Each of those shows as a silent console (a panic
 		 * spins after its last line), and nothing else needs them: every sample is a signal that takes
 		 * the vCPU out of the guest. */
-		/* A vCPU thread that ran most of the last second is working, not waiting for input: the idle
-		 * probe needs no samples to know that (vmm/busy_gauge.h). */
-		bool busy = machine_vcpu_busy(&s->machine);
 		double quiet_s = (double)(console_out_clock_ns() - atomic_load(&s->out.last_output_ns)) / 1e9;
 		double idle_quiet_s = s->opt.idle_after / 4 > SESSION_IDLE_QUIET_MIN_S ? s->opt.idle_after / 4
 										: SESSION_IDLE_QUIET_MIN_S;
