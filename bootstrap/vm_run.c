@@ -19,7 +19,13 @@ struct vm_run {
 	struct session session;
 	struct watch watch;
 	atomic_bool waiting_shell;   /* the guest sat idle at a prompt before the chain completed */
+	atomic_bool sync_asked;      /* lbvm sent the guest's kernel SysRq s (sync) after the completion line */
+	atomic_bool sync_done;       /* and the kernel then said "Emergency Sync complete" */
 };
+
+/* What Linux prints when a SysRq sync has written everything back. A build could print it too, but only
+ * after the completion line does it count, and then it only decides when the finished run stops. */
+#define SYNC_DONE_LINE "Emergency Sync complete"
 
 /* Seconds of quiet with the vCPU waiting for input after which an unfinished chain is taken to have
  * stopped at an interactive shell (2021: sysc's `trap bash EXIT` after a failure). */
@@ -29,6 +35,24 @@ static void on_line(void *ctx, const char *line)
 {
 	struct vm_run *r = ctx;
 	watch_line(&r->watch, line);
+	if (atomic_load(&r->sync_asked) && strstr(line, SYNC_DONE_LINE))
+		atomic_store(&r->sync_done, true);
+}
+
+/* The chain completed and went quiet: have the guest's kernel write its disk back (SysRq s: a break
+ * and 's' on the serial console) before the machine stops. */
+static void runner_flush(void *ctx)
+{
+	struct vm_run *r = ctx;
+	atomic_store(&r->sync_asked, true);
+	if (uart_feed_sysrq(&r->session.machine.com1, 's'))
+		session_log_line(&r->session, "[lbvm] the chain completed: asking the guest's kernel to sync its disk (SysRq s)");
+}
+
+static bool runner_flushed(void *ctx)
+{
+	struct vm_run *r = ctx;
+	return atomic_load(&r->sync_done);
 }
 
 /* The idle probe (vmm/fate.h): the guest waits for input. After the chain's completion line that is its
@@ -205,8 +229,11 @@ int bootstrap_vm_run(struct bootstrap_job *job, const char *cache_dir)
 	static struct vm_run r;
 	memset(&r, 0, sizeof(r));
 	atomic_init(&r.waiting_shell, false);
+	atomic_init(&r.sync_asked, false);
+	atomic_init(&r.sync_done, false);
 	struct watch_runner runner = { .now = runner_now, .quiet_for = runner_quiet, .done = runner_done,
-				       .log_line = runner_log, .ctx = &r };
+				       .log_line = runner_log, .flush = runner_flush, .flushed = runner_flushed,
+				       .ctx = &r };
 	if (watch_init(&r.watch, job, &runner, cache_dir) < 0) {
 		diag_error("out of memory");
 		return EXIT_INTERNAL;

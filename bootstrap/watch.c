@@ -12,11 +12,14 @@
 #include "common/exit_codes.h"
 
 #define MONITOR_TICK_NS 100000000L
-/* After the chain's completion line, the guest prints its shell prompt and waits: this much quiet ends it.
- * The 2021 chain never syncs its disk, so what its last steps wrote is still in the guest's page cache;
- * Linux writes dirty pages back once they are 30 s old, at its next 5 s writeback pass. 45 s of quiet
- * lets that reach the disk image before the machine stops (the test host's run found sysc's last
- * package missing from the disk with 2 s). */
+/* After the chain's completion line the guest prints its shell prompt and waits. The 2021 chain never
+ * syncs its disk, so what its last steps wrote may still be in the guest's page cache. Once the console
+ * has been quiet COMPLETION_FLUSH_QUIET_S, a runner that can asks the guest's kernel to sync (a magic
+ * SysRq over the serial console) and the run ends when the kernel says the sync is complete. Without
+ * that answer (a kernel without SysRq) it ends after COMPLETION_SETTLE_S of quiet: Linux writes dirty
+ * pages back once they are 30 s old, at its next 5 s writeback pass (with 2 s the test host's run found
+ * sysc's last package missing from the disk; in the nested test host the guest's clock can lag). */
+#define COMPLETION_FLUSH_QUIET_S 2.0
 #define COMPLETION_SETTLE_S 45.0
 
 int watch_init(struct watch *w, struct bootstrap_job *job, const struct watch_runner *runner, const char *cache_dir)
@@ -115,9 +118,19 @@ static void *monitor_main(void *opaque)
 			snprintf(why, sizeof(why), "step %s finished (--until)", job->plan.steps[job->until].name);
 			w->runner.done(w->runner.ctx, why);
 			goal = true;
-		} else if (completed && !job->opt.interactive && w->runner.quiet_for(w->runner.ctx) >= COMPLETION_SETTLE_S) {
-			w->runner.done(w->runner.ctx, job->completion_line);
-			goal = true;
+		} else if (completed && !job->opt.interactive) {
+			double quiet = w->runner.quiet_for(w->runner.ctx);
+			if (!w->flush_asked && w->runner.flush && quiet >= COMPLETION_FLUSH_QUIET_S) {
+				w->runner.flush(w->runner.ctx);
+				w->flush_asked = true;
+				w->flush_asked_at = now;
+			}
+			bool flushed = w->flush_asked && w->runner.flushed && w->runner.flushed(w->runner.ctx);
+			if (flushed || quiet >= COMPLETION_SETTLE_S ||
+			    (w->flush_asked && now - w->flush_asked_at >= COMPLETION_SETTLE_S)) {
+				w->runner.done(w->runner.ctx, job->completion_line);
+				goal = true;
+			}
 		}
 	}
 	return NULL;

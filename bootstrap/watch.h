@@ -18,6 +18,10 @@ struct watch_runner {
 	double (*quiet_for)(void *ctx);    /* seconds since the last console output */
 	void (*done)(void *ctx, const char *why); /* the goal is met: end the run as a success */
 	void (*log_line)(void *ctx, const char *line); /* an lbvm line into the console log */
+	/* May be NULL. After the completion line: ask the guest to write its disk back (a machine has its
+	 * kernel sync, docs/bootstrap.md), and whether it said it did. */
+	void (*flush)(void *ctx);
+	bool (*flushed)(void *ctx);
 	void *ctx;
 };
 
@@ -32,6 +36,8 @@ struct watch {
 	bool monitoring;
 	atomic_bool stop;
 	size_t shown, recorded_done;
+	bool flush_asked;            /* monitor thread only */
+	double flush_asked_at;
 };
 
 int watch_init(struct watch *w, struct bootstrap_job *job, const struct watch_runner *runner, const char *cache_dir);

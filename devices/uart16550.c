@@ -35,6 +35,7 @@
 #define MCR_MASK  0x1f
 
 #define LSR_DR    0x01
+#define LSR_BI    0x10 /* break interrupt: the byte at the FIFO's head was a break */
 #define LSR_THRE  0x20
 #define LSR_TEMT  0x40
 
@@ -62,11 +63,13 @@ static void update_irq(struct uart16550 *u)
 	}
 }
 
-static void fifo_push(struct uart16550 *u, uint8_t byte)
+static void fifo_push(struct uart16550 *u, uint8_t byte, bool is_break)
 {
 	if (u->fifo_count == UART_FIFO_SIZE)
 		return; /* overrun: the byte is lost, as on hardware */
-	u->fifo[(u->fifo_head + u->fifo_count) % UART_FIFO_SIZE] = byte;
+	unsigned at = (u->fifo_head + u->fifo_count) % UART_FIFO_SIZE;
+	u->fifo[at] = byte;
+	u->fifo_break[at] = is_break;
 	u->fifo_count++;
 }
 
@@ -77,7 +80,7 @@ static void pump(struct uart16550 *u)
 		return;
 	size_t before = u->queue_count;
 	while (u->queue_count && u->fifo_count < UART_FIFO_SIZE) {
-		fifo_push(u, u->queue[u->queue_head]);
+		fifo_push(u, u->queue[u->queue_head], u->queue_break[u->queue_head]);
 		u->queue_head = (u->queue_head + 1) % UART_INPUT_QUEUE;
 		u->queue_count--;
 	}
@@ -122,7 +125,9 @@ static uint8_t read_reg(struct uart16550 *u, unsigned reg)
 	}
 	case REG_LCR: return u->lcr;
 	case REG_MCR: return u->mcr;
-	case REG_LSR: return LSR_THRE | LSR_TEMT | (u->fifo_count ? LSR_DR : 0);
+	case REG_LSR:
+		return LSR_THRE | LSR_TEMT | (u->fifo_count ? LSR_DR : 0) |
+		       (u->fifo_count && u->fifo_break[u->fifo_head] ? LSR_BI : 0);
 	case REG_MSR: return msr_value(u);
 	default: return u->scr;
 	}
@@ -137,7 +142,7 @@ static void write_reg(struct uart16550 *u, unsigned reg, uint8_t val)
 			break;
 		}
 		if (u->mcr & MCR_LOOP)
-			fifo_push(u, val);
+			fifo_push(u, val, false);
 		else if (u->tx)
 			u->tx(u->tx_opaque, val, (u->ier & IER_THRI) != 0);
 		u->thre_pending = true; /* sent at once: THR is empty again */
@@ -190,14 +195,35 @@ void uart_io_write(void *dev, uint64_t offset, const void *data, unsigned size)
 	pthread_mutex_unlock(&u->lock);
 }
 
+/* Under the lock: one entry at the queue's tail (the caller checked for room). */
+static void queue_put(struct uart16550 *u, uint8_t byte, bool is_break)
+{
+	size_t at = (u->queue_head + u->queue_count) % UART_INPUT_QUEUE;
+	u->queue[at] = byte;
+	u->queue_break[at] = is_break;
+	u->queue_count++;
+}
+
+bool uart_feed_sysrq(struct uart16550 *u, uint8_t key)
+{
+	pthread_mutex_lock(&u->lock);
+	bool room = u->queue_count + 2 <= UART_INPUT_QUEUE;
+	if (room) {
+		queue_put(u, 0, true);
+		queue_put(u, key, false);
+		pump(u);
+		update_irq(u);
+	}
+	pthread_mutex_unlock(&u->lock);
+	return room;
+}
+
 size_t uart_feed(struct uart16550 *u, const uint8_t *buf, size_t len)
 {
 	pthread_mutex_lock(&u->lock);
 	size_t n = 0;
-	while (n < len && u->queue_count < UART_INPUT_QUEUE) {
-		u->queue[(u->queue_head + u->queue_count) % UART_INPUT_QUEUE] = buf[n++];
-		u->queue_count++;
-	}
+	while (n < len && u->queue_count < UART_INPUT_QUEUE)
+		queue_put(u, buf[n++], false);
 	pump(u);
 	update_irq(u);
 	pthread_mutex_unlock(&u->lock);

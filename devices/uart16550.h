@@ -34,9 +34,11 @@ struct uart16550 {
 	int irq_level;
 
 	uint8_t fifo[UART_FIFO_SIZE]; /* receive FIFO */
+	bool fifo_break[UART_FIFO_SIZE]; /* the entry is a break condition (its byte is 0) */
 	unsigned fifo_head, fifo_count;
 
 	uint8_t queue[UART_INPUT_QUEUE]; /* host input not yet in the FIFO */
+	bool queue_break[UART_INPUT_QUEUE];
 	size_t queue_head, queue_count;
 };
 
@@ -48,6 +50,9 @@ void uart_io_read(void *dev, uint64_t offset, void *data, unsigned size);
 void uart_io_write(void *dev, uint64_t offset, const void *data, unsigned size);
 /* Queue host input; returns how many bytes were accepted (0 when the queue is full). */
 size_t uart_feed(struct uart16550 *u, const uint8_t *buf, size_t len);
+/* Queue a break condition followed by KEY: on Linux's serial console that is the magic SysRq key KEY
+ * (the line reads as a 0 byte with LSR's break bit). false when the queue has no room for both. */
+bool uart_feed_sysrq(struct uart16550 *u, uint8_t key);
 /* Block until the input queue has room or *stop becomes true (checked every 100 ms). */
 void uart_wait_room(struct uart16550 *u, const atomic_bool *stop);
 

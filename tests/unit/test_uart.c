@@ -155,6 +155,32 @@ START_TEST(receive_with_interrupts)
 }
 END_TEST
 
+/* A magic SysRq key for Linux's serial console: a break (a 0 byte with LSR's break bit, DR too, as the
+ * 8250 driver reads it), then the key as an ordinary byte; the interrupt is raised for them. */
+START_TEST(sysrq_is_a_break_then_the_key)
+{
+	struct harness h;
+	setup(&h);
+	out(&h, 2, 0x07);
+	out(&h, 1, 0x01);
+	ck_assert(uart_feed_sysrq(&h.u, 's'));
+	ck_assert_int_eq(h.level, 1);
+	ck_assert_uint_eq(in(&h, 5) & 0x11, 0x11); /* DR | BI */
+	ck_assert_uint_eq(in(&h, 0), 0);
+	ck_assert_uint_eq(in(&h, 5) & 0x11, 0x01); /* the key: no break */
+	ck_assert_uint_eq(in(&h, 0), 's');
+	ck_assert_uint_eq(in(&h, 5) & 0x11, 0);
+	ck_assert_int_eq(h.level, 0);
+	/* no room for both: nothing is queued */
+	static uint8_t big[UART_INPUT_QUEUE];
+	out(&h, 1, 0);
+	ck_assert_uint_eq(uart_feed(&h.u, big, UART_INPUT_QUEUE - 1), UART_INPUT_QUEUE - 1);
+	ck_assert(!uart_feed_sysrq(&h.u, 's'));
+	ck_assert_uint_eq(h.u.queue_count, UART_INPUT_QUEUE - 1);
+	uart_destroy(&h.u);
+}
+END_TEST
+
 START_TEST(wide_and_out_of_range_accesses)
 {
 	struct harness h;
@@ -195,6 +221,7 @@ int main(void)
 	tcase_add_test(tc, loopback_echo);
 	tcase_add_test(tc, thre_interrupt_and_transmit);
 	tcase_add_test(tc, receive_with_interrupts);
+	tcase_add_test(tc, sysrq_is_a_break_then_the_key);
 	tcase_add_test(tc, wide_and_out_of_range_accesses);
 	tcase_add_test(tc, polled_and_interrupt_driven_writes);
 	suite_add_tcase(s, tc);
