@@ -1,5 +1,6 @@
 /* A 16550A UART as Linux's 8250 driver expects it: 8 registers at a base port, a 16-byte receive FIFO,
- * loopback for the driver's probe, THRE and receive-data interrupts. Transmission is instant: every byte
+ * loopback for the driver's probe, THRE and receive-data interrupts, and a received break (LSR.BI) for
+ * the serial console's magic SysRq. Transmission is instant: every byte
  * written to THR goes to the host sink at once. Host input waits in a queue and is moved into the FIFO
  * only while the guest has receive interrupts enabled, so piped input is not lost to the driver's FIFO
  * resets during boot. Thread-safe: the vCPU thread does port I/O, an input thread feeds bytes. */
