@@ -206,9 +206,6 @@ int machine_create(struct machine *m, const struct machine_config *cfg, struct e
 	m->ram_size = cfg->ram_size;
 	m->ndisks = cfg->ndisks;
 	m->vcpu_thread = pthread_self();
-	/* for the watchdog's busy gauge: a thread's CPU clock is read without disturbing it */
-	if (pthread_getcpuclockid(m->vcpu_thread, &m->vcpu_clock) == 0)
-		atomic_store(&m->vcpu_clock_set, true);
 	atomic_init(&m->end, MACHINE_RUNNING);
 	pthread_mutex_init(&m->end_lock, NULL);
 	atomic_init(&m->sample_wanted, false);
