@@ -1,5 +1,6 @@
 /* libFuzzer target: the 16550A UART as the guest drives it (port reads and writes of 1..4 bytes at COM1
- * and a little around it, through the I/O bus) interleaved with host input (uart_feed). ASan/UBSan catch
+ * and a little around it, through the I/O bus) interleaved with host input (uart_feed, and
+ * uart_feed_sysrq's break and key). ASan/UBSan catch
  * any out-of-range FIFO or queue index; the target checks that the interrupt line only ever carries 0 or
  * 1 and matches what IIR says, that the FIFO and queue stay within their sizes, and that no more bytes are
  * sent to the host than the guest wrote. */
@@ -80,6 +81,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				buf[i] = (uint8_t)fuzz_take(&in, 1);
 			if (uart_feed(&u, buf, n) > n)
 				abort();
+			if (op & 0x80) /* a break and a SysRq key, as the bootstrap's completion sends */
+				uart_feed_sysrq(&u, n ? buf[0] : 's');
 			break;
 		}
 		case 3:
